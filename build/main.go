@@ -1,0 +1,198 @@
+// Command mkrootfs assembles the smallest Standard Container rootfs around
+// our static init and writes it as a directory or a reproducible archive.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stdcontainer/stdcontainer/build/plan"
+	"github.com/stdcontainer/stdcontainer/build/shellsplit"
+	"github.com/stdcontainer/stdcontainer/build/writer"
+)
+
+const exitBadInput = 125
+
+const usage = `usage: mkrootfs -o OUT [flags]
+
+Assembles a Standard Container rootfs: the skeleton (os-release, passwd,
+group, mount points), our static init as /sbin/init, and whatever you add.
+The output is byte-for-byte reproducible: sorted entries, owner 0:0, every
+mtime set to $SOURCE_DATE_EPOCH (or 0).
+
+  -o OUT               output path (required); written under a temporary
+                       name and renamed into place when complete
+  --format FORMAT      dir, tar, tar.gz or tar.zst (default: from OUT's
+                       suffix, else dir)
+  --init PATH          the init to install as /sbin/init (default: the
+                       init next to mkrootfs)
+  --app SRC[:DST]      an executable to install (default DST
+                       /usr/local/bin/NAME); a dynamic one brings its ELF
+                       interpreter and libraries from the host (repeatable)
+  --cmd 'ARGS...'      the init's payload, split like a shell would
+                       (default: the first --app); written to
+                       /etc/stdcontainer/cmd
+  --env-file F         the payload's environment (systemd EnvironmentFile=
+                       syntax), validated and written to
+                       /etc/stdcontainer/env (repeatable, later files win)
+  --add SRC:DST        copy a host file or directory tree to DST
+                       (repeatable; symlinks are kept as symlinks)
+  --name NAME          the image's name, as IMAGE_ID in /etc/os-release
+                       (lower case letters, digits, '.', '_', '-')
+  -h, --help           show this help
+
+Exit status: 0 when the image was written, 125 on bad input (nothing is
+written then).
+`
+
+// repeated collects a repeatable flag's values in order.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// config is mkrootfs's parsed command line.
+type config struct {
+	out, format, init, cmd, name string
+	apps, envFiles, adds         repeated
+	modTime                      time.Time
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Print(usage)
+		return
+	}
+	if err == nil {
+		err = build(cfg)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mkrootfs: "+err.Error())
+		os.Exit(exitBadInput)
+	}
+}
+
+func parseFlags(args []string, getenv func(string) string) (*config, error) {
+	cfg := &config{}
+	fs := flag.NewFlagSet("mkrootfs", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.out, "o", "", "")
+	fs.StringVar(&cfg.format, "format", "", "")
+	fs.StringVar(&cfg.init, "init", "", "")
+	fs.StringVar(&cfg.cmd, "cmd", "", "")
+	fs.StringVar(&cfg.name, "name", "", "")
+	fs.Var(&cfg.apps, "app", "")
+	fs.Var(&cfg.envFiles, "env-file", "")
+	fs.Var(&cfg.adds, "add", "")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if cfg.out == "" {
+		return nil, errors.New("-o OUT is required (see --help)")
+	}
+	if cfg.format == "" {
+		cfg.format = string(writer.FormatFor(cfg.out))
+	}
+	if _, err := writer.ParseFormat(cfg.format); err != nil {
+		return nil, fmt.Errorf("--format: %v", err)
+	}
+	if cfg.init == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("--init: cannot find the default init: %v", err)
+		}
+		cfg.init = filepath.Join(filepath.Dir(self), "init")
+	}
+	if err := validImageID(cfg.name); err != nil {
+		return nil, fmt.Errorf("--name %s: %v", cfg.name, err)
+	}
+	cfg.modTime = time.Unix(0, 0).UTC()
+	if epoch := getenv("SOURCE_DATE_EPOCH"); epoch != "" {
+		secs, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil || secs < 0 {
+			return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970", epoch)
+		}
+		cfg.modTime = time.Unix(secs, 0).UTC()
+	}
+	return cfg, nil
+}
+
+// validImageID applies os-release(5)'s rule for IMAGE_ID.
+func validImageID(name string) error {
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("character %q not allowed (use a-z, 0-9, '.', '_', '-')", c)
+		}
+	}
+	return nil
+}
+
+func build(cfg *config) error {
+	p, err := makePlan(cfg)
+	if err != nil {
+		return err
+	}
+	return writer.Write(p.Entries(), writer.Format(cfg.format), cfg.out, writer.Options{ModTime: cfg.modTime})
+}
+
+// makePlan decides every entry of the image, checking all input before
+// anything is written.
+func makePlan(cfg *config) (*plan.Plan, error) {
+	p := plan.New()
+	if err := addSkeleton(p, cfg.name); err != nil {
+		return nil, err
+	}
+	if err := addExecutable(p, cfg.init, "/sbin/init"); err != nil {
+		return nil, fmt.Errorf("--init %s: %v", cfg.init, err)
+	}
+	var defaultCmd []string
+	for _, app := range cfg.apps {
+		src, dst, _ := strings.Cut(app, ":")
+		if dst == "" {
+			dst = "/usr/local/bin/" + filepath.Base(src)
+		}
+		if err := addExecutable(p, src, dst); err != nil {
+			return nil, fmt.Errorf("--app %s: %v", app, err)
+		}
+		if defaultCmd == nil {
+			defaultCmd = []string{filepath.Join("/", dst)}
+		}
+	}
+	for _, add := range cfg.adds {
+		src, dst, ok := strings.Cut(add, ":")
+		if !ok || src == "" || dst == "" {
+			return nil, fmt.Errorf("--add %s: want SRC:DST", add)
+		}
+		if err := addTree(p, src, dst); err != nil {
+			return nil, fmt.Errorf("--add %s: %v", add, err)
+		}
+	}
+	argv := defaultCmd
+	if cfg.cmd != "" {
+		var err error
+		if argv, err = shellsplit.Split(cfg.cmd); err != nil {
+			return nil, fmt.Errorf("--cmd %s: %v", cfg.cmd, err)
+		}
+		if len(argv) == 0 {
+			return nil, fmt.Errorf("--cmd %q: no program given", cfg.cmd)
+		}
+	}
+	if err := addCmd(p, argv); err != nil {
+		return nil, fmt.Errorf("--cmd %s: %v", cfg.cmd, err)
+	}
+	if err := addEnvFiles(p, cfg.envFiles); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,104 @@
+package writer
+
+import (
+	"archive/tar"
+	"bufio"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/stdcontainer/stdcontainer/build/plan"
+)
+
+var errChangedSize = errors.New("file changed size while the image was built")
+
+// writeArchive writes the plan as a tar stream, compressed per format.
+// Headers carry only what the plan fixes (uid/gid 0, no user names, one
+// mtime), so the same plan always gives the same bytes.
+func writeArchive(entries []plan.Entry, format Format, name string, opts Options) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	buf := bufio.NewWriterSize(f, 1<<20)
+	var compressor io.WriteCloser = nopCloser{buf}
+	switch format {
+	case FormatTarGz:
+		gz, _ := gzip.NewWriterLevel(buf, gzip.BestCompression)
+		// No name and a zero mtime in the gzip header: reproducible.
+		compressor = gz
+	case FormatTarZst:
+		compressor, err = zstd.NewWriter(buf,
+			zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+			zstd.WithEncoderConcurrency(1), // one stream layout, whatever the machine
+			zstd.WithWindowSize(1<<22))
+		if err != nil {
+			f.Close()
+			return err
+		}
+	}
+	tw := tar.NewWriter(compressor)
+	err = writeTar(tw, entries, opts)
+	for _, closeNext := range []func() error{tw.Close, compressor.Close, buf.Flush, f.Sync, f.Close} {
+		if cerr := closeNext(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func writeTar(tw *tar.Writer, entries []plan.Entry, opts Options) error {
+	for _, e := range entries {
+		hdr := &tar.Header{
+			Name:    strings.TrimPrefix(e.Path, "/"),
+			Mode:    tarMode(e.Mode),
+			ModTime: opts.ModTime,
+			Format:  tar.FormatPAX,
+		}
+		switch e.Kind {
+		case plan.Dir:
+			hdr.Typeflag = tar.TypeDir
+			hdr.Name += "/"
+		case plan.File:
+			hdr.Typeflag = tar.TypeReg
+			hdr.Size = e.Size
+		case plan.Symlink:
+			hdr.Typeflag = tar.TypeSymlink
+			hdr.Linkname = e.Target
+			hdr.Mode = 0o777
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if e.Kind == plan.File {
+			if err := copyContent(tw, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tarMode converts Go's mode bits to the tar header's c_mode bits.
+func tarMode(m fs.FileMode) int64 {
+	mode := int64(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		mode |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		mode |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		mode |= 0o1000
+	}
+	return mode
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
