@@ -93,7 +93,7 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 	fs.Var(&cfg.envFiles, "env-file", "")
 	fs.Var(&cfg.adds, "add", "")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
@@ -126,6 +126,26 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 		cfg.modTime = time.Unix(secs, 0).UTC()
 	}
 	return cfg, nil
+}
+
+// flagError restates the flag package's errors in our own words and
+// spelling (--flag, as --help shows them).
+func flagError(err error) error {
+	msg := err.Error()
+	spell := func(name string) string {
+		name = strings.TrimLeft(name, "-")
+		if len(name) == 1 {
+			return "-" + name
+		}
+		return "--" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag %s (see --help)", spell(name))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Errorf("%s needs a value (see --help)", spell(name))
+	}
+	return err
 }
 
 // validImageID applies os-release(5)'s rule for IMAGE_ID.

@@ -178,6 +178,9 @@ func TestRefusals(t *testing.T) {
 		{[]string{"-o", out, "--init", init, "--name", "Bad Name"}, "--name Bad Name"},
 		{[]string{"-o", unrelated, "--init", init}, "not an image directory"},
 		{[]string{"-o", out, "--init", init, "extra"}, `unexpected argument "extra"`},
+		{[]string{"-o", out, "--frob"}, "unknown flag --frob (see --help)"},
+		{[]string{"-o", out, "--app"}, "--app needs a value (see --help)"},
+		{[]string{"--init", init, "-o"}, "-o needs a value (see --help)"},
 	}
 	for _, tt := range tests {
 		err := runBuild(t, tt.args...)
