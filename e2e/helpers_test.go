@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stdcontainer/stdcontainer/rootfs"
 )
 
 // bin holds the binaries built once for all tests.
@@ -65,7 +67,7 @@ func requireRoot(t *testing.T) {
 func busybox(t *testing.T) string {
 	t.Helper()
 	for _, p := range []string{"/bin/busybox", "/usr/bin/busybox"} {
-		if isStaticELF(p) {
+		if static, err := rootfs.IsStaticELF("/", p); err == nil && static {
 			return p
 		}
 	}
