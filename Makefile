@@ -14,13 +14,16 @@ export SOURCE_DATE_EPOCH ?= 0
 
 all: build
 
-build: $(BIN)/init $(BIN)/mkrootfs
+build: $(BIN)/init $(BIN)/mkrootfs $(BIN)/launcher
 
 $(BIN)/init: $(GOSRC)
 	$(GOBUILD) -o $@ ./init
 
 $(BIN)/mkrootfs: $(GOSRC)
 	$(GOBUILD) -o $@ ./build
+
+$(BIN)/launcher: $(GOSRC)
+	$(GOBUILD) -o $@ ./launcher
 
 # The smallest compliant image: /sbin/init (which runs the RFC probe), os-release,
 # passwd/group and the mount points. No resolv.conf: the runtime injects it.
@@ -29,12 +32,10 @@ minimal-image: $(BIN)/init $(BIN)/mkrootfs
 	$(BIN)/mkrootfs -o $(OUT)/minimal.tar.zst --name minimal
 	@du -sb $(OUT)/rootfs $(OUT)/minimal.tar.zst
 
-# Until the launcher lands (issue 3), run the probe in fresh PID and mount
-# namespaces with util-linux's unshare.
-run: minimal-image
-	@if [ "$$(id -u)" != 0 ]; then echo "make run: needs root (namespaces); try: sudo make run" >&2; exit 1; fi
-	@echo "# the launcher arrives in the next issue; meanwhile: unshare --fork --pid --mount chroot out/rootfs /sbin/init"
-	unshare --fork --pid --mount chroot $(OUT)/rootfs /sbin/init
+# The README's first command: the minimal image's RFC probe, through the launcher.
+run: minimal-image $(BIN)/launcher
+	@if [ "$$(id -u)" != 0 ]; then echo "make run: the launcher needs root (namespaces, mounts); try: sudo make run" >&2; exit 1; fi
+	$(BIN)/launcher run --rm $(OUT)/rootfs
 
 vet:
 	$(GO) vet ./...

@@ -16,7 +16,7 @@ import (
 )
 
 // bin holds the binaries built once for all tests.
-var bin struct{ dir, init, mkrootfs string }
+var bin struct{ dir, init, mkrootfs, launcher string }
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "stdc-e2e-bin-")
@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 	bin.dir = dir
 	bin.init = filepath.Join(dir, "init")
 	bin.mkrootfs = filepath.Join(dir, "mkrootfs")
+	bin.launcher = filepath.Join(dir, "launcher") // next to init, as --init expects
 	code := 1
 	if err := buildBinaries(); err != nil {
 		os.Stderr.WriteString("e2e: building binaries: " + err.Error() + "\n")
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 }
 
 func buildBinaries() error {
-	for pkg, out := range map[string]string{"../init": bin.init, "../build": bin.mkrootfs} {
+	for pkg, out := range map[string]string{"../init": bin.init, "../build": bin.mkrootfs, "../launcher": bin.launcher} {
 		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", out, pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -93,7 +94,8 @@ func busyboxRootfs(t *testing.T, extra ...string) string {
 	bb := busybox(t)
 	links := t.TempDir()
 	os.MkdirAll(filepath.Join(links, "bin"), 0o755)
-	for _, applet := range []string{"sh", "sleep", "cat", "echo", "ls", "readlink", "grep", "true", "env", "kill"} {
+	for _, applet := range []string{"sh", "sleep", "cat", "echo", "ls", "readlink", "grep", "true", "env", "kill",
+		"wc", "tr", "head", "rm", "mkdir", "touch"} {
 		if err := os.Symlink("busybox", filepath.Join(links, "bin", applet)); err != nil {
 			t.Fatal(err)
 		}

@@ -191,32 +191,50 @@ func readCmdConfig(path string) ([]string, error) {
 }
 
 // payloadEnv is the image's environment file overridden by our own
-// environment (what the runtime set), without any LISTEN_* variable: those
-// are re-created for the payload only when sockets are really passed.
+// environment (what the runtime set), without the socket-activation
+// variables (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES) from either: those are
+// re-created for the payload only when sockets are really passed. Other
+// LISTEN_* names (an application's LISTEN_ADDR) are the payload's own.
 func payloadEnv(envFile string, own []string) ([]string, error) {
-	var env []string
+	var vars []envfile.Var
 	if data, err := rawfile.Read(envFile); err == nil {
-		vars, err := envfile.Parse(envFile, data)
-		if err != nil {
+		if vars, err = envfile.Parse(envFile, data); err != nil {
 			return nil, err
 		}
-		env = envfile.Apply(nil, vars)
 	} else if err != syscall.ENOENT {
 		return nil, errorString(envFile + ": " + errnoMessage(err))
 	}
+	env := envfile.Apply(nil, withoutActivationVars(vars))
 	overrides := make([]envfile.Var, 0, len(own))
 	for _, kv := range own {
 		key, val, _ := cut(kv, '=')
-		if len(key) > 7 && key[:7] == "LISTEN_" {
-			continue
-		}
 		overrides = append(overrides, envfile.Var{Key: key, Value: val})
 	}
-	env = envfile.Apply(env, overrides)
+	env = envfile.Apply(env, withoutActivationVars(overrides))
 	if lookupEnv(env, "PATH") == "" {
-		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+		// Unset or empty: the default, in place of an empty one.
+		const path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		i := 0
+		for i < len(env) && env[i] != "PATH=" {
+			i++
+		}
+		if i == len(env) {
+			env = append(env, "")
+		}
+		env[i] = path
 	}
 	return env, nil
+}
+
+// withoutActivationVars drops sd_listen_fds's variables from vars.
+func withoutActivationVars(vars []envfile.Var) []envfile.Var {
+	kept := vars[:0]
+	for _, v := range vars {
+		if v.Key != "LISTEN_PID" && v.Key != "LISTEN_FDS" && v.Key != "LISTEN_FDNAMES" {
+			kept = append(kept, v)
+		}
+	}
+	return kept
 }
 
 func lookupEnv(env []string, key string) string {

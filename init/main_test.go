@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -178,4 +182,61 @@ func splitNUL(s string) []string {
 		}
 	}
 	return out
+}
+
+// The socket-activation protocol's variables are LISTEN_PID, LISTEN_FDS and
+// LISTEN_FDNAMES: those never reach the payload unless the init passes
+// sockets, wherever they come from; an application's own LISTEN_ADDR does.
+func TestPayloadEnvStripsOnlyActivationVars(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(file, []byte("LISTEN_FDS=9\nLISTEN_PID=1\nLISTEN_FDNAMES=stale\nLISTEN_PORT=80\n"), 0o644)
+	got, err := payloadEnv(file, []string{"LISTEN_ADDR=:8080", "LISTEN_FDS=2", "PATH=/bin"})
+	want := []string{"LISTEN_PORT=80", "LISTEN_ADDR=:8080", "PATH=/bin"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("payloadEnv = %q, %v; want %q", got, err, want)
+	}
+}
+
+// An empty PATH gets the default once, not a second PATH entry after it
+// (getenv and the init's own lookup would both see the empty one).
+func TestPayloadEnvEmptyPath(t *testing.T) {
+	got, err := payloadEnv(filepath.Join(t.TempDir(), "missing"), []string{"PATH=", "A=1"})
+	want := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("payloadEnv = %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestKillAllTakesDescendants: when the grace period ends, a non-PID-1 init
+// kills the payload's whole tree, not only the payload: its children would
+// otherwise be re-parented to the init and outlive the stop.
+func TestKillAllTakesDescendants(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 60 & echo $!; wait")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sh: ", err)
+	}
+	defer cmd.Wait()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	grandchild, ok := atoi(strings.TrimSpace(line))
+	if err != nil || !ok {
+		cmd.Process.Kill()
+		t.Fatalf("no grandchild pid: %q %v", line, err)
+	}
+	defer syscall.Kill(grandchild, syscall.SIGKILL)
+	killAll(cmd.Process.Pid, false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(grandchild) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return // gone, or dead and waiting for its new parent to reap it
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the payload's child %d survived the grace kill: %s", grandchild, stat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

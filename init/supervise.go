@@ -53,9 +53,14 @@ func supervise(argv, env []string, grace time.Duration, isPID1 bool) int {
 	// Not time.After: a chan time.Time in an interface links time
 	// formatting and zone loading, ~90 KB of the size budget.
 	var graceOver chan struct{}
+	killed := false
 	for {
 		select {
 		case code := <-exited:
+			if killed && !isPID1 {
+				// Children forked while the grace kill was under way.
+				killDescendants()
+			}
 			return code
 		case s := <-sigs:
 			sig := s.(syscall.Signal)
@@ -70,7 +75,7 @@ func supervise(argv, env []string, grace time.Duration, isPID1 bool) int {
 			syscall.Kill(pid, sig)
 		case <-graceOver:
 			killAll(pid, isPID1)
-			graceOver = nil
+			graceOver, killed = nil, true
 		}
 	}
 }
@@ -121,25 +126,41 @@ func exitCode(ws syscall.WaitStatus) int {
 }
 
 // killAll ends the grace period. As PID 1 everything else in the PID
-// namespace goes; otherwise (a subreaper on a shared PID namespace) only the
-// payload and the orphans re-parented to us, never the host's processes.
+// namespace goes; otherwise (a subreaper on a shared PID namespace) the
+// payload and everything below the init, never the host's processes.
 func killAll(payload int, isPID1 bool) {
 	if isPID1 {
 		syscall.Kill(-1, syscall.SIGKILL)
 		return
 	}
 	syscall.Kill(payload, syscall.SIGKILL)
-	for _, pid := range ownChildren() {
+	killDescendants()
+}
+
+// killDescendants SIGKILLs every process below the init: its children,
+// theirs, and so on. A process whose parent dies meanwhile is re-parented
+// to us (we are a subreaper), so it cannot slip out of the tree.
+func killDescendants() {
+	for _, pid := range descendants() {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
-// ownChildren lists our children, as the kernel records them per thread.
-func ownChildren() []int {
+// descendants lists the processes below us, parents before their children,
+// as the kernel records children per thread.
+func descendants() []int {
+	pids := childrenOf("self")
+	for i := 0; i < len(pids) && len(pids) < 1<<16; i++ {
+		pids = append(pids, childrenOf(strconv.Itoa(pids[i]))...)
+	}
+	return pids
+}
+
+func childrenOf(pid string) []int {
 	var pids []int
-	tasks, _ := rawfile.Names("/proc/self/task")
+	tasks, _ := rawfile.Names("/proc/" + pid + "/task")
 	for _, t := range tasks {
-		data, _ := rawfile.Read("/proc/self/task/" + t + "/children")
+		data, _ := rawfile.Read("/proc/" + pid + "/task/" + t + "/children")
 		start := 0
 		for i := 0; i <= len(data); i++ {
 			if i == len(data) || data[i] == ' ' {

@@ -12,9 +12,9 @@ import (
 )
 
 // writeDir materialises the plan as a directory tree owned by root (when we
-// are root) with fixed mtimes.
+// are root) with fixed modes and mtimes, whatever the umask.
 func writeDir(entries []plan.Entry, root string, opts Options) error {
-	if err := os.Mkdir(root, 0o755); err != nil {
+	if err := os.Mkdir(root, 0o700); err != nil {
 		return err
 	}
 	asRoot := os.Geteuid() == 0
@@ -32,7 +32,7 @@ func writeDir(entries []plan.Entry, root string, opts Options) error {
 		if err == nil && asRoot {
 			err = os.Lchown(p, 0, 0)
 		}
-		if err == nil && e.Kind != plan.Symlink {
+		if err == nil && e.Kind == plan.File {
 			// Chmod after Chown: chown clears setuid/setgid bits.
 			err = os.Chmod(p, goMode(e.Mode))
 		}
@@ -40,13 +40,22 @@ func writeDir(entries []plan.Entry, root string, opts Options) error {
 			return err
 		}
 	}
-	// Mtimes last, deepest first, since adding children touches a directory.
+	// Directory modes and mtimes last, deepest first: a read-only directory
+	// must still take its children, and adding a child touches its mtime.
 	ts := []unix.Timespec{unix.NsecToTimespec(opts.ModTime.UnixNano()), unix.NsecToTimespec(opts.ModTime.UnixNano())}
 	for i := len(entries) - 1; i >= 0; i-- {
 		p := filepath.Join(root, entries[i].Path)
+		if entries[i].Kind == plan.Dir {
+			if err := os.Chmod(p, goMode(entries[i].Mode)); err != nil {
+				return err
+			}
+		}
 		if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		return err
 	}
 	return unix.UtimesNanoAt(unix.AT_FDCWD, root, ts, unix.AT_SYMLINK_NOFOLLOW)
 }
@@ -85,4 +94,36 @@ func copyContent(w io.Writer, e plan.Entry) error {
 // goMode converts our permission bits (fs.ModeSetuid etc.) for os.Chmod.
 func goMode(m fs.FileMode) fs.FileMode {
 	return m & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+}
+
+// removeAll is os.RemoveAll for a tree we wrote, which may hold read-only
+// directories (a non-root user cannot unlink inside those).
+func removeAll(p string) error {
+	if err := os.RemoveAll(p); err == nil {
+		return nil
+	}
+	filepath.WalkDir(p, func(name string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(name, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(p)
+}
+
+// mountInside returns the first path at or below dir that is a mount point,
+// bind mounts of the same filesystem included: removing the tree would
+// delete whatever is mounted there.
+func mountInside(dir string) (string, bool) {
+	var found string
+	filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
+		var stx unix.Statx_t
+		if unix.Statx(unix.AT_FDCWD, name, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &stx) == nil &&
+			stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0 {
+			found = name
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found, found != ""
 }

@@ -61,7 +61,7 @@ type Options struct {
 func Write(entries []plan.Entry, format Format, out string, opts Options) error {
 	out = filepath.Clean(out)
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp-"+strconv.Itoa(os.Getpid()))
-	os.RemoveAll(tmp)
+	removeAll(tmp)
 	var err error
 	if format == FormatDir {
 		err = writeDir(entries, tmp, opts)
@@ -72,7 +72,7 @@ func Write(entries []plan.Entry, format Format, out string, opts Options) error 
 		err = replace(tmp, out)
 	}
 	if err != nil {
-		os.RemoveAll(tmp)
+		removeAll(tmp)
 	}
 	return err
 }
@@ -101,6 +101,9 @@ func replace(tmp, out string) error {
 	if !looksLikeImage(out) {
 		return errors.New(out + ": exists and is not an image directory; remove it first")
 	}
+	if mnt, ok := mountInside(out); ok {
+		return errors.New(mnt + ": is a mount point; unmount it before replacing " + out)
+	}
 	old := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".old-"+strconv.Itoa(os.Getpid()))
 	if err := os.Rename(out, old); err != nil {
 		return err
@@ -109,7 +112,7 @@ func replace(tmp, out string) error {
 		os.Rename(old, out)
 		return err
 	}
-	return os.RemoveAll(old)
+	return removeAll(old)
 }
 
 func looksLikeImage(dir string) bool {

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
+)
+
+// monitorArg0 marks the launcher re-executed as a detached container's
+// monitor: it runs the container like a foreground launcher would, with
+// no terminal, and records its exit in the state.
+const monitorArg0 = "stdcontainer-monitor"
+
+// detach starts the monitor, waits until the container runs (or fails to),
+// prints its id and returns.
+func detach(store *state.Store, s *spec.Spec) int {
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	defer devNull.Close()
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        []string{monitorArg0, store.Root},
+		Stdin:       devNull,
+		Stdout:      devNull,
+		Stderr:      devNull,
+		ExtraFiles:  []*os.File{specR, readyW}, // fds 3 and 4
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	specR.Close()
+	readyW.Close()
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	json.NewEncoder(specW).Encode(s)
+	specW.Close()
+	report, _ := io.ReadAll(readyR)
+	cmd.Process.Release() // the monitor outlives us; it is not our child to wait for
+	word, rest, _ := strings.Cut(strings.TrimSpace(string(report)), " ")
+	switch word {
+	case "started":
+		fmt.Println(rest)
+		return 0
+	case "failed":
+		code, msg, _ := strings.Cut(rest, " ")
+		n, _ := strconv.Atoi(code)
+		return fail(n, fmt.Errorf("%s", msg))
+	}
+	return fail(exitLauncher, fmt.Errorf("the container's monitor exited without starting it"))
+}
+
+// monitor is the detached side of `run -d`.
+func monitor(root string) int {
+	store, err := state.Open(root)
+	if err != nil {
+		return exitLauncher
+	}
+	ready := os.NewFile(4, "ready")
+	var s spec.Spec
+	if err := json.NewDecoder(os.NewFile(3, "spec")).Decode(&s); err != nil {
+		fmt.Fprintf(ready, "failed %d reading the spec: %v", exitLauncher, err)
+		return exitLauncher
+	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		fmt.Fprintf(ready, "failed %d %v", exitLauncher, err)
+		return exitLauncher
+	}
+	stdio := container.Stdio{In: devNull, Out: devNull, Err: devNull}
+	code, err := engine.Run(store, &s, stdio, func(id string) {
+		fmt.Fprintf(ready, "started %s", id)
+		ready.Close()
+	})
+	if err != nil {
+		fmt.Fprintf(ready, "failed %d %v", code, err)
+	}
+	return code
+}
+
+// ps lists containers: running ones, or all with -a.
+func ps(store *state.Store, inv *cli.Invocation) int {
+	all, err := store.List()
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	var shown []*state.Container
+	for _, c := range all {
+		if inv.All || state.Alive(c) {
+			shown = append(shown, c)
+		}
+	}
+	switch {
+	case inv.Quiet:
+		for _, c := range shown {
+			fmt.Println(c.Id[:12])
+		}
+	case inv.Format == "json":
+		out, _ := json.MarshalIndent(nonNil(shown), "", "  ")
+		fmt.Println(string(out))
+	default:
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+		fmt.Fprintln(w, "CONTAINER ID\tNAME\tCOMMAND\tCREATED\tSTATUS\tIMAGE")
+		for _, c := range shown {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Id[:12], c.Name, command(c), c.Created, status(c), c.Config.Image)
+		}
+		w.Flush()
+	}
+	return 0
+}
+
+func nonNil(cs []*state.Container) []*state.Container {
+	if cs == nil {
+		return []*state.Container{}
+	}
+	return cs
+}
+
+func command(c *state.Container) string {
+	cmd := strings.Join(append([]string{c.Path}, c.Args...), " ")
+	if len(cmd) > 30 {
+		cmd = cmd[:29] + "…"
+	}
+	return strconv.Quote(cmd)
+}
+
+// status says what a user needs: running, exited with a code, or lost
+// (its launcher died without recording an exit; `gc` removes it).
+func status(c *state.Container) string {
+	switch {
+	case state.Alive(c):
+		return "running"
+	case c.State.Status == "exited":
+		return "exited (" + strconv.Itoa(c.State.ExitCode) + ")"
+	case !state.Owned(c):
+		return "lost"
+	}
+	return c.State.Status
+}
+
+// inspect prints the state of each container as a JSON array, docker-style.
+func inspect(store *state.Store, refs []string) int {
+	var found []*state.Container
+	code := 0
+	for _, ref := range refs {
+		c, err := store.Get(ref)
+		if err != nil {
+			fail(1, err)
+			code = 1
+			continue
+		}
+		found = append(found, c)
+	}
+	out, _ := json.MarshalIndent(nonNil(found), "", "  ")
+	fmt.Println(string(out))
+	return code
+}
+
+// stop sends the stop signal, waits up to secs, then SIGKILLs.
+func stop(store *state.Store, refs []string, secs int) int {
+	code := 0
+	for _, ref := range refs {
+		c, err := store.Get(ref)
+		if err != nil {
+			code = fail(1, err)
+			continue
+		}
+		if state.Alive(c) {
+			sig := stopSignal(c)
+			syscall.Kill(c.State.Pid, sig)
+			if !waitDead(c, time.Duration(secs)*time.Second) {
+				syscall.Kill(c.State.Pid, syscall.SIGKILL)
+				waitDead(c, 10*time.Second)
+			}
+		}
+		fmt.Println(ref)
+	}
+	return code
+}
+
+// stopSignal: --stop-signal, else SIGRTMIN+3 for systemd (its clean
+// shutdown request), else SIGTERM.
+func stopSignal(c *state.Container) syscall.Signal {
+	if c.Config.StopSignal != "" {
+		if sig, err := cli.ParseSignal(c.Config.StopSignal); err == nil {
+			return sig
+		}
+	}
+	if isSystemd(c) {
+		return syscall.Signal(37)
+	}
+	return syscall.SIGTERM
+}
+
+// isSystemd reports whether the container's PID 1 runs systemd.
+func isSystemd(c *state.Container) bool {
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(c.State.Pid) + "/exe")
+	return err == nil && strings.HasSuffix(exe, "/systemd")
+}
+
+// waitDead polls until the container's PID 1 is gone or d passes.
+func waitDead(c *state.Container, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !state.Alive(c) {
+			return true
+		}
+	}
+	return !state.Alive(c)
+}
+
+// kill sends a signal (default SIGKILL) to each container's PID 1.
+func kill(store *state.Store, refs []string, signal string) int {
+	sig := syscall.SIGKILL
+	if signal != "" {
+		var err error
+		if sig, err = cli.ParseSignal(signal); err != nil {
+			return fail(exitLauncher, fmt.Errorf("--signal %s: %v", signal, err))
+		}
+	}
+	code := 0
+	for _, ref := range refs {
+		c, err := store.Get(ref)
+		if err != nil {
+			code = fail(1, err)
+			continue
+		}
+		if !state.Alive(c) {
+			code = fail(1, fmt.Errorf("container %s is not running", ref))
+			continue
+		}
+		if err := syscall.Kill(c.State.Pid, sig); err != nil {
+			code = fail(1, fmt.Errorf("%s: %v", ref, err))
+			continue
+		}
+		fmt.Println(ref)
+	}
+	return code
+}
+
+// remove deletes stopped containers' state; -f kills running ones first.
+func remove(store *state.Store, refs []string, force bool) int {
+	code := 0
+	for _, ref := range refs {
+		c, err := store.Get(ref)
+		if err != nil {
+			code = fail(1, err)
+			continue
+		}
+		if state.Alive(c) {
+			if !force {
+				code = fail(1, fmt.Errorf("container %s is running: stop it first, or use rm -f", ref))
+				continue
+			}
+			syscall.Kill(c.State.Pid, syscall.SIGKILL)
+			waitDead(c, 10*time.Second)
+		}
+		// The launcher or monitor that owned it may still be recording the
+		// exit; give it a moment so it does not recreate what we remove.
+		for i := 0; i < 100 && state.Owned(c); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := store.Remove(c.Id); err != nil {
+			code = fail(1, err)
+			continue
+		}
+		fmt.Println(ref)
+	}
+	return code
+}
+
+// gc removes the state of containers whose launcher died without cleaning
+// up (a crash, SIGKILL). Their mounts died with their mount namespace.
+func gc(store *state.Store) int {
+	all, err := store.List()
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	for _, c := range all {
+		if c.State.Status == "exited" || state.Alive(c) || state.Owned(c) {
+			continue
+		}
+		if err := store.Remove(c.Id); err != nil {
+			fail(1, err)
+			continue
+		}
+		fmt.Println("removed lost container " + c.Id[:12])
+	}
+	return 0
+}

@@ -1,0 +1,51 @@
+// Package container runs one container: the launcher side clones a child
+// into fresh namespaces, and the child ("stage 2", this binary re-executed)
+// builds the container's view of the filesystem, pivots into it and execs
+// the entry point. Every mount is made inside the container's own mount
+// namespace, so all of them vanish with it: nothing to unmount afterwards.
+package container
+
+// Config is everything stage 2 needs, sent as JSON over a pipe: stage 2
+// must not look anything up on the host after it has unshared.
+type Config struct {
+	Image      string   // image directory, the overlay's lower layer (never written)
+	Scratch    string   // empty host directory where stage 2 mounts its private tmpfs
+	ReadOnly   bool     // --read-only: the root is remounted read-only
+	Hostname   string   //
+	Args       []string // entry point and arguments; Args[0] is resolved in the container
+	Env        []string //
+	Cwd        string   // absolute, inside the container
+	UID, GID   uint32   //
+	Groups     []uint32 // supplementary groups
+	Terminal   bool     // stdin/stdout/stderr are a pty; bind it to /dev/console
+	Mounts     []Mount  // volumes and tmpfs, in order
+	ResolvConf []byte   // written to /etc/resolv.conf when the image has none; nil: respect the image's
+	RunHost    []File   // files for /run/host (systemd's Container Interface)
+	InitBinary string   // with --init: host path of our init, bound at /run/host/init
+}
+
+// Mount is a volume (bind) or a tmpfs.
+type Mount struct {
+	Type     string // "bind" or "tmpfs"
+	Source   string // host path for bind
+	Target   string // absolute path inside the container
+	ReadOnly bool
+	Size     int64 // tmpfs size in bytes; 0 = kernel default
+}
+
+// File is one small file written into the container's tmpfs.
+type File struct {
+	Path string // absolute, inside the container
+	Data []byte
+	Mode uint32
+}
+
+// Error codes stage 2 reports, docker's exit statuses.
+const (
+	CodeLauncher      = 125
+	CodeNotExecutable = 126
+	CodeNotFound      = 127
+)
+
+// RunHostInit is where --init binds our init inside the container.
+const RunHostInit = "/run/host/init"

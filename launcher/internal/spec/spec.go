@@ -1,0 +1,37 @@
+// Package spec is what the launcher runs: an OCI runtime-spec Spec plus the
+// few things the OCI format has no field for. Both fronts (the docker-like
+// CLI and, later, the OCI runtime CLI) build a Spec; one engine runs it.
+package spec
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Spec is one container's complete configuration.
+type Spec struct {
+	specs.Spec
+
+	// ID is the container's globally unique id: 64 lower-case hex digits.
+	ID string
+	// Name is the user's name for it, unique among live containers ("" = none).
+	Name string
+	// Image is the absolute path of the image directory. It is never
+	// modified: the container sees it through an overlay, or read-only.
+	Image string
+	// Detach runs the container in the background under a small monitor (-d).
+	Detach bool
+	// Remove deletes the container's state when it exits (--rm).
+	Remove bool
+	// Interactive keeps stdin attached (-i); otherwise stdin is /dev/null.
+	Interactive bool
+	// Init runs our static init as PID 1 with Process.Args as its payload.
+	Init bool
+	// StopSignal is sent by `stop` first ("" = SIGRTMIN+3 for systemd, else SIGTERM).
+	StopSignal string
+}
+
+// DefaultPath is the PATH a container gets when nothing sets one (docker's).
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Manager is what the container sees as $container and /run/host/container-manager.
+const Manager = "stdcontainer"

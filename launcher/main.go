@@ -1,0 +1,128 @@
+// Command launcher runs a Standard Container rootfs in fresh namespaces,
+// with no daemon: `launcher ./out/rootfs` runs its /sbin/init.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
+	"github.com/stdcontainer/stdcontainer/rootfs"
+)
+
+const exitLauncher = 125
+
+func main() {
+	if len(os.Args) > 0 && os.Args[0] == container.Stage2Arg0 {
+		container.Stage2() // never returns
+	}
+	monitorMode := len(os.Args) > 1 && os.Args[0] == monitorArg0
+	// The thread that starts a container must outlive it: the container is
+	// SIGKILLed when that thread exits (PR_SET_PDEATHSIG).
+	runtime.LockOSThread()
+	if monitorMode {
+		os.Exit(monitor(os.Args[1]))
+	}
+	os.Exit(launch(os.Args[1:]))
+}
+
+// launch runs one command line and returns the exit status.
+func launch(args []string) int {
+	inv, err := cli.Parse(args)
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	if inv.Help || inv.Command == "help" {
+		topic := inv.Command
+		if inv.Command == "help" && len(inv.Refs) > 0 {
+			topic = inv.Refs[0]
+		} else if inv.Command == "help" {
+			topic = ""
+		}
+		fmt.Print(cli.Usage(topic))
+		return 0
+	}
+	switch inv.Command {
+	case "version":
+		fmt.Printf("launcher %s (%s, %s/%s)\n", rootfs.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "check":
+		return check(inv.Refs)
+	}
+	if os.Geteuid() != 0 {
+		return fail(exitLauncher, fmt.Errorf("%s needs root (namespaces, mounts); rootless containers arrive with user namespaces", inv.Command))
+	}
+	store, err := state.Open(inv.Global.Root)
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	switch inv.Command {
+	case "run":
+		return run(store, inv.Run)
+	case "ps":
+		return ps(store, inv)
+	case "inspect":
+		return inspect(store, inv.Refs)
+	case "stop":
+		return stop(store, inv.Refs, inv.Time)
+	case "kill":
+		return kill(store, inv.Refs, inv.Signal)
+	case "rm":
+		return remove(store, inv.Refs, inv.Force)
+	case "gc":
+		return gc(store)
+	}
+	return fail(exitLauncher, fmt.Errorf("unknown command %q (see launcher --help)", inv.Command))
+}
+
+// fail prints err as the launcher's one-line error and returns code.
+func fail(code int, err error) int {
+	fmt.Fprintln(os.Stderr, "launcher: "+err.Error())
+	return code
+}
+
+// run is `launcher run`: foreground, or detached under a monitor.
+func run(store *state.Store, r *cli.Run) int {
+	s, err := specFromCLI(r)
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	if r.Detach {
+		return detach(store, s)
+	}
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if !r.Interactive {
+		devNull, err := os.Open(os.DevNull)
+		if err != nil {
+			return fail(exitLauncher, err)
+		}
+		defer devNull.Close()
+		stdio.In = devNull
+	}
+	code, err := engine.Run(store, s, stdio, nil)
+	if err != nil {
+		return fail(code, err)
+	}
+	return code
+}
+
+// check is `launcher check ROOTFS`: the chroot test's findings.
+func check(refs []string) int {
+	findings, err := rootfs.Check(refs[0], rootfs.CheckOptions{})
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	for _, f := range findings {
+		fmt.Println(f)
+	}
+	if rootfs.Failed(findings) {
+		fmt.Printf("%s: fails the chroot test\n", refs[0])
+		return 1
+	}
+	fmt.Printf("%s: passes the chroot test\n", refs[0])
+	return 0
+}
