@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,45 +36,92 @@ func addSkeleton(p *plan.Plan, imageID string) error {
 
 // addExecutable installs the host executable src at dst. A dynamic ELF
 // brings its interpreter and libraries along, found as the host's loader
-// would find them; a script's interpreter must already be in the image.
-func addExecutable(p *plan.Plan, src, dst string) error {
+// would find them. For a script it returns the #! interpreter, which must
+// be in the image once everything is planned (see checkInterpreters).
+func addExecutable(p *plan.Plan, src, dst string) (interp string, err error) {
 	abs, err := filepath.Abs(src)
 	if err != nil {
-		return err
+		return "", err
 	}
 	st, err := os.Stat(abs)
 	if err != nil {
-		return errors.Unwrap(err)
+		return "", errors.Unwrap(err)
 	}
 	if !st.Mode().IsRegular() {
-		return errors.New("not a regular file")
+		return "", errors.New("not a regular file")
 	}
 	if st.Mode().Perm()&0o111 == 0 {
-		return errors.New("not executable (chmod +x it)")
-	}
-	if err := p.Add(plan.Entry{Path: dst, Kind: plan.File, Mode: st.Mode().Perm(), Source: abs, Size: st.Size()}); err != nil {
-		return err
+		return "", errors.New("not executable (chmod +x it)")
 	}
 	if interp, isScript := scriptInterpreter(abs); isScript {
-		if !p.Has(interp) {
-			return fmt.Errorf("script interpreter %s is not in the image (add it with --app or --add first)", interp)
+		if interp == "" {
+			return "", errors.New("script without an interpreter on its #! line")
 		}
-		return nil
+		return interp, p.Add(plan.Entry{Path: dst, Kind: plan.File, Mode: st.Mode().Perm(), Source: abs, Size: st.Size()})
 	}
 	deps, err := rootfs.ELFDeps("/", abs)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(deps.Missing) > 0 {
-		return fmt.Errorf("dynamic executable needs %s, not found on this host", strings.Join(deps.Missing, ", "))
+		return "", fmt.Errorf("dynamic executable needs %s, not found on this host", strings.Join(deps.Missing, ", "))
+	}
+	file := dst
+	if real, err := filepath.EvalSymlinks(abs); err == nil && len(deps.Files) > 0 && usesOrigin(abs) {
+		// The loader takes $ORIGIN from the executable's real path
+		// (/proc/self/exe), and its libraries were found relative to the
+		// host's: keep the file there and make DST a symlink to it.
+		if clean, err := plan.ImagePath(dst); err == nil && path.Dir(clean) != filepath.Dir(real) {
+			file = real
+			if err := p.Add(plan.Entry{Path: dst, Kind: plan.Symlink, Target: real}); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := p.Add(plan.Entry{Path: file, Kind: plan.File, Mode: st.Mode().Perm(), Source: abs, Size: st.Size()}); err != nil {
+		return "", err
 	}
 	for _, f := range deps.Files {
 		if err := addHostPath(p, f, 0); err != nil {
-			return fmt.Errorf("library %s: %v", f, err)
+			return "", fmt.Errorf("library %s: %v", f, err)
+		}
+	}
+	return "", nil
+}
+
+// usesOrigin reports whether the ELF file's DT_RPATH or DT_RUNPATH uses
+// $ORIGIN, the executable's own directory.
+func usesOrigin(file string) bool {
+	f, err := elf.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, tag := range []elf.DynTag{elf.DT_RPATH, elf.DT_RUNPATH} {
+		paths, _ := f.DynString(tag)
+		for _, p := range paths {
+			if strings.Contains(p, "$ORIGIN") || strings.Contains(p, "${ORIGIN}") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkInterpreters verifies, once the plan is complete, that every script
+// installed with --init or --app finds its #! interpreter in the image,
+// through the image's own symlinks.
+func checkInterpreters(p *plan.Plan, scripts []script) error {
+	for _, s := range scripts {
+		if e, ok := p.Lookup(s.interp); !ok || e.Kind != plan.File {
+			return fmt.Errorf("%s: script interpreter %s is not in the image (add it with --app or --add)", s.flag, show(s.interp))
 		}
 	}
 	return nil
 }
+
+// script is an executable whose #! interpreter is still to be checked.
+type script struct{ flag, interp string }
 
 // scriptInterpreter returns the program named on a "#!" line.
 func scriptInterpreter(file string) (string, bool) {
@@ -106,6 +154,40 @@ func addHostPath(p *plan.Plan, name string, depth int) error {
 	if p.Has(name) {
 		return nil
 	}
+	// A directory symlink on the way (merged /usr: /lib -> usr/lib) is kept
+	// as a symlink too, so the image has the host's layout: a library is
+	// copied once whichever name found it, and a merged-/usr tree added
+	// with --add fits.
+	parts := strings.Split(strings.TrimPrefix(path.Dir(name), "/"), "/")
+	cur := "/"
+	for i, part := range parts {
+		if part == "" {
+			continue
+		}
+		next := path.Join(cur, part)
+		st, err := os.Lstat(next)
+		if err != nil {
+			return errors.Unwrap(err)
+		}
+		if e, planned := p.Get(next); st.Mode()&fs.ModeSymlink == 0 || planned && e.Kind == plan.Dir {
+			cur = next
+			continue
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return err
+		}
+		if !p.Has(next) {
+			if err := p.Add(plan.Entry{Path: next, Kind: plan.Symlink, Target: target}); err != nil {
+				return err
+			}
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(cur, target)
+		}
+		rest := append([]string{target}, parts[i+1:]...)
+		return addHostPath(p, path.Join(append(rest, path.Base(name))...), depth+1)
+	}
 	st, err := os.Lstat(name)
 	if err != nil {
 		return errors.Unwrap(err)
@@ -137,7 +219,10 @@ func addTree(p *plan.Plan, src, dst string) error {
 	src = filepath.Clean(src)
 	return filepath.WalkDir(src, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return errors.Unwrap(err)
+			if name == src {
+				return errors.Unwrap(err) // the flag names SRC already
+			}
+			return err // which file inside SRC
 		}
 		rel, _ := filepath.Rel(src, name)
 		target := path.Join("/", dst, filepath.ToSlash(rel))
@@ -161,8 +246,23 @@ func addTree(p *plan.Plan, src, dst string) error {
 			}
 			return p.Add(plan.Entry{Path: target, Kind: plan.Symlink, Target: link})
 		}
-		return fmt.Errorf("%s: cannot add a %s (only files, directories and symlinks)", name, mode.Type())
+		return fmt.Errorf("%s: cannot add a %s (only files, directories and symlinks)", name, typeName(mode))
 	})
+}
+
+// typeName names the kind of a special file.
+func typeName(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "socket"
+	case mode&fs.ModeCharDevice != 0:
+		return "character device"
+	case mode&fs.ModeDevice != 0:
+		return "block device"
+	}
+	return "special file"
 }
 
 // addCmd writes the init's payload, one argument per line.
@@ -190,7 +290,7 @@ func addEnvFiles(p *plan.Plan, files []string) error {
 	for _, name := range files {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return fmt.Errorf("--env-file %s: %v", name, errors.Unwrap(err))
+			return fmt.Errorf("--env-file %s: %v", show(name), errors.Unwrap(err))
 		}
 		more, err := envfile.Parse(name, data)
 		if err != nil {

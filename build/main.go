@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stdcontainer/stdcontainer/build/plan"
 	"github.com/stdcontainer/stdcontainer/build/shellsplit"
@@ -71,11 +75,28 @@ func main() {
 		fmt.Print(usage)
 		return
 	}
+	// A first ^C (or SIGTERM, SIGHUP) lets the writer remove its temporary
+	// output before we exit; a second one exits at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	var stopped atomic.Int32
+	go func() {
+		s := <-sigs
+		stopped.Store(int32(s.(syscall.Signal)))
+		writer.Interrupt()
+		s = <-sigs
+		os.Exit(128 + int(s.(syscall.Signal)))
+	}()
 	if err == nil {
 		err = build(cfg)
 	}
-	if err != nil {
+	if errors.Is(err, writer.ErrInterrupted) {
 		fmt.Fprintln(os.Stderr, "mkrootfs: "+err.Error())
+		os.Exit(128 + int(stopped.Load()))
+	}
+	if err != nil {
+		// One line, whatever a file name inside an error holds.
+		fmt.Fprintln(os.Stderr, "mkrootfs: "+strings.ReplaceAll(err.Error(), "\n", `\n`))
 		os.Exit(exitBadInput)
 	}
 }
@@ -115,13 +136,13 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 		cfg.init = filepath.Join(filepath.Dir(self), "init")
 	}
 	if err := validImageID(cfg.name); err != nil {
-		return nil, fmt.Errorf("--name %s: %v", cfg.name, err)
+		return nil, fmt.Errorf("--name %s: %v", show(cfg.name), err)
 	}
 	cfg.modTime = time.Unix(0, 0).UTC()
 	if epoch := getenv("SOURCE_DATE_EPOCH"); epoch != "" {
 		secs, err := strconv.ParseInt(epoch, 10, 64)
 		if err != nil || secs < 0 {
-			return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970", epoch)
+			return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%s: not a number of seconds since 1970", show(epoch))
 		}
 		cfg.modTime = time.Unix(secs, 0).UTC()
 	}
@@ -163,7 +184,10 @@ func build(cfg *config) error {
 	if err != nil {
 		return err
 	}
-	return writer.Write(p.Entries(), writer.Format(cfg.format), cfg.out, writer.Options{ModTime: cfg.modTime})
+	if err := writer.Write(p.Entries(), writer.Format(cfg.format), cfg.out, writer.Options{ModTime: cfg.modTime}); err != nil {
+		return fmt.Errorf("-o %s: %w", show(cfg.out), err)
+	}
+	return nil
 }
 
 // makePlan decides every entry of the image, checking all input before
@@ -173,17 +197,28 @@ func makePlan(cfg *config) (*plan.Plan, error) {
 	if err := addSkeleton(p, cfg.name); err != nil {
 		return nil, err
 	}
-	if err := addExecutable(p, cfg.init, "/sbin/init"); err != nil {
-		return nil, fmt.Errorf("--init %s: %v", cfg.init, err)
+	var scripts []script
+	flagInit := "--init " + show(cfg.init)
+	interp, err := addExecutable(p, cfg.init, "/sbin/init")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", flagInit, err)
+	}
+	if interp != "" {
+		scripts = append(scripts, script{flagInit, interp})
 	}
 	var defaultCmd []string
 	for _, app := range cfg.apps {
+		flagApp := "--app " + show(app)
 		src, dst, _ := strings.Cut(app, ":")
 		if dst == "" {
 			dst = "/usr/local/bin/" + filepath.Base(src)
 		}
-		if err := addExecutable(p, src, dst); err != nil {
-			return nil, fmt.Errorf("--app %s: %v", app, err)
+		interp, err := addExecutable(p, src, dst)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", flagApp, err)
+		}
+		if interp != "" {
+			scripts = append(scripts, script{flagApp, interp})
 		}
 		if defaultCmd == nil {
 			defaultCmd = []string{filepath.Join("/", dst)}
@@ -192,27 +227,42 @@ func makePlan(cfg *config) (*plan.Plan, error) {
 	for _, add := range cfg.adds {
 		src, dst, ok := strings.Cut(add, ":")
 		if !ok || src == "" || dst == "" {
-			return nil, fmt.Errorf("--add %s: want SRC:DST", add)
+			return nil, fmt.Errorf("--add %s: want SRC:DST", show(add))
 		}
 		if err := addTree(p, src, dst); err != nil {
-			return nil, fmt.Errorf("--add %s: %v", add, err)
+			return nil, fmt.Errorf("--add %s: %v", show(add), err)
 		}
+	}
+	// Interpreters last: an --add anywhere on the command line may bring them.
+	if err := checkInterpreters(p, scripts); err != nil {
+		return nil, err
 	}
 	argv := defaultCmd
 	if cfg.cmd != "" {
 		var err error
 		if argv, err = shellsplit.Split(cfg.cmd); err != nil {
-			return nil, fmt.Errorf("--cmd %s: %v", cfg.cmd, err)
+			return nil, fmt.Errorf("--cmd %s: %v", show(cfg.cmd), err)
 		}
 		if len(argv) == 0 {
 			return nil, fmt.Errorf("--cmd %q: no program given", cfg.cmd)
 		}
 	}
 	if err := addCmd(p, argv); err != nil {
-		return nil, fmt.Errorf("--cmd %s: %v", cfg.cmd, err)
+		return nil, fmt.Errorf("--cmd %s: %v", show(cfg.cmd), err)
 	}
 	if err := addEnvFiles(p, cfg.envFiles); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// show is s as typed when it prints on one line, else quoted, so that every
+// error stays one line.
+func show(s string) string {
+	for _, c := range s {
+		if c < ' ' || c == 0x7f || c == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

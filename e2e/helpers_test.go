@@ -95,7 +95,7 @@ func busyboxRootfs(t *testing.T, extra ...string) string {
 	links := t.TempDir()
 	os.MkdirAll(filepath.Join(links, "bin"), 0o755)
 	for _, applet := range []string{"sh", "sleep", "cat", "echo", "ls", "readlink", "grep", "true", "env", "kill",
-		"wc", "tr", "head", "rm", "mkdir", "touch"} {
+		"wc", "tr", "head", "rm", "mkdir", "touch", "tty", "stty", "test", "id", "pwd"} {
 		if err := os.Symlink("busybox", filepath.Join(links, "bin", applet)); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // launch runs the launcher with a private state directory and returns
@@ -414,5 +416,115 @@ func TestLauncherInitFlag(t *testing.T) {
 	out, _, code := launch(t, t.TempDir(), "run", "--rm", "--init", root, "sh", "-c", "echo $$; cat /proc/1/cmdline | tr '\\0' ' '")
 	if code != 0 || strings.HasPrefix(out, "1\n") || !strings.Contains(out, "/run/host/init --") {
 		t.Errorf("--init: exit %d %q; want our init as PID 1 and the shell below it", code, out)
+	}
+}
+
+func TestLauncherUserAndWorkdir(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t), t.TempDir()
+	out, stderr, code := launch(t, st, "run", "--rm", "-u", "nobody", "-w", "/tmp/work", root, "sh", "-c", "id -u; id -g; pwd")
+	if code != 0 || out != "65534\n65534\n/tmp/work\n" {
+		t.Errorf("-u nobody -w /tmp/work: exit %d %q %q", code, out, stderr)
+	}
+	out, _, code = launch(t, st, "run", "--rm", "-u", "1234:5678", root, "sh", "-c", "id -u; id -g")
+	if code != 0 || out != "1234\n5678\n" {
+		t.Errorf("-u 1234:5678: exit %d %q", code, out)
+	}
+	_, stderr, code = launch(t, st, "run", "--rm", "-u", "nosuchuser", root, "true")
+	if code != 125 || !strings.Contains(stderr, "nosuchuser") {
+		t.Errorf("-u nosuchuser: exit %d %q", code, stderr)
+	}
+}
+
+// TestLauncherLeaksNothingIntoTheContainer: no launcher fd beyond stdio
+// reaches the container, and its PID 1 is the entry point, not the
+// launcher binary (which could otherwise be overwritten via /proc/1/exe).
+// Both are read from the host, so no shell inside muddies the fd table.
+func TestLauncherLeaksNothingIntoTheContainer(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t), t.TempDir()
+	leaked, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leaked.Close()
+	cmd := exec.Command(bin.launcher, "--root", st, "run", "--rm", root, "sleep", "3")
+	// fds 3-6 in the launcher, without close-on-exec: stage 2 inherits
+	// those its own pipes do not replace, and must not pass them on.
+	cmd.ExtraFiles = []*os.File{leaked, leaked, leaked, leaked}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := 0
+	for i := 0; i < 250 && pid == 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+		entries, _ := os.ReadDir(st)
+		for _, e := range entries {
+			data, _ := os.ReadFile(filepath.Join(st, e.Name(), "state.json"))
+			var s struct{ State struct{ Pid int } }
+			if json.Unmarshal(data, &s) == nil {
+				pid = s.State.Pid
+			}
+		}
+	}
+	if pid == 0 {
+		t.Fatal("the container never ran")
+	}
+	fds, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, fd := range fds {
+		names = append(names, fd.Name())
+	}
+	if strings.Join(names, " ") != "0 1 2" {
+		t.Errorf("fds open in the container's PID 1: %v, want only 0 1 2", names)
+	}
+	exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if exe != "/bin/busybox" {
+		t.Errorf("the container's PID 1 runs %q, want the entry point /bin/busybox", exe)
+	}
+}
+
+func TestLauncherTerminal(t *testing.T) {
+	requireRoot(t)
+	root := busyboxRootfs(t)
+	ptmx, ptsPath := openPTY(t)
+	defer ptmx.Close()
+	if err := unix.IoctlSetWinsize(int(ptmx.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 100}); err != nil {
+		t.Fatal(err)
+	}
+	pts, err := os.OpenFile(ptsPath, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin.launcher, "--root", t.TempDir(), "run", "--rm", "-it", root, "sh", "-c",
+		`tty; stty size; test -c /dev/console && echo console; echo "TERM=$TERM"; exit 3`)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pts.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&out, ptmx); close(done) }()
+	code := waitTimeout(t, cmd, 30*time.Second)
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	text := strings.ReplaceAll(out.String(), "\r", "")
+	// The pty comes from the host's devpts, so inside the container its
+	// name is /dev/console (bound there), not one of the container's /dev/pts.
+	for _, want := range []string{"/dev/console\n", "40 100\n", "console\n", "TERM=xterm\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("-it output %q lacks %q", text, want)
+		}
+	}
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
 	}
 }

@@ -40,6 +40,9 @@ func specFromCLI(r *cli.Run) (*spec.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.TTY && !hasKey(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
 	user, err := resolveUser(image, r.User)
 	if err != nil {
 		return nil, err
@@ -176,4 +179,13 @@ func entryField(f []string, i int) string {
 		return f[i]
 	}
 	return ""
+}
+
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return true
+		}
+	}
+	return false
 }

@@ -4,12 +4,16 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/console"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
 	"github.com/stdcontainer/stdcontainer/rootfs"
 )
@@ -94,6 +98,9 @@ func run(store *state.Store, r *cli.Run) int {
 	if r.Detach {
 		return detach(store, s)
 	}
+	if r.TTY {
+		return runWithTerminal(store, s, r.Interactive)
+	}
 	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	if !r.Interactive {
 		devNull, err := os.Open(os.DevNull)
@@ -104,6 +111,45 @@ func run(store *state.Store, r *cli.Run) int {
 		stdio.In = devNull
 	}
 	code, err := engine.Run(store, s, stdio, nil)
+	if err != nil {
+		return fail(code, err)
+	}
+	return code
+}
+
+// runWithTerminal is `run -t`: the container's stdio is a new pty, copied
+// to and from ours; with -i and a terminal on stdin, ours runs raw.
+func runWithTerminal(store *state.Store, s *spec.Spec, interactive bool) int {
+	pty, err := console.Open()
+	if err != nil {
+		return fail(exitLauncher, fmt.Errorf("-t: allocating a pseudo-terminal: %v", err))
+	}
+	defer pty.Control.Close()
+	stdio := container.Stdio{In: pty.Terminal, Out: pty.Terminal, Err: pty.Terminal, Terminal: true}
+	if console.IsTerminal(os.Stdin) {
+		pty.CopySize(os.Stdin)
+		stdio.Resize = func() { pty.CopySize(os.Stdin) }
+		if interactive {
+			restore, err := console.MakeRaw(os.Stdin)
+			if err != nil {
+				return fail(exitLauncher, fmt.Errorf("-t: raw mode: %v", err))
+			}
+			defer restore()
+		}
+	}
+	if interactive {
+		go io.Copy(pty.Control, os.Stdin)
+	}
+	output := make(chan struct{})
+	go func() { io.Copy(os.Stdout, pty.Control); close(output) }()
+	// Once the container holds the terminal side, ours must go: the copy
+	// above ends when the container's last holder of it exits.
+	code, err := engine.Run(store, s, stdio, func(string) { pty.Terminal.Close() })
+	pty.Terminal.Close()
+	select {
+	case <-output:
+	case <-time.After(2 * time.Second):
+	}
 	if err != nil {
 		return fail(code, err)
 	}

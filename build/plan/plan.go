@@ -79,6 +79,22 @@ func (p *Plan) Add(e Entry) error {
 	if clean == "/" {
 		return errors.New("/: the image root cannot be replaced")
 	}
+	// A planned symlink to a directory on the way is followed, as tar's
+	// --keep-directory-symlink does: a merged-/usr image's /lib -> usr/lib
+	// takes a tree's /lib/... files into /usr/lib.
+	if dir, ok := p.resolveDir(path.Dir(clean)); ok {
+		clean = path.Join(dir, path.Base(clean))
+	}
+	if old, ok := p.entries[clean]; ok && old.Kind == Symlink && e.Kind == Dir {
+		if dir, ok := p.resolveDir(clean); ok && dir != clean {
+			// Keep the symlink; the directory is its target.
+			if _, planned := p.entries[dir]; planned {
+				return nil
+			}
+			e.Path = dir
+			return p.Add(e)
+		}
+	}
 	e.Path = clean
 	if old, ok := p.entries[clean]; ok && (old.Kind == Dir) != (e.Kind == Dir) {
 		return errors.New(clean + ": added as a " + e.Kind.String() + " but already planned as a " + old.Kind.String())
@@ -114,4 +130,90 @@ func (p *Plan) Entries() []Entry {
 func (p *Plan) Has(path string) bool {
 	_, ok := p.entries[path]
 	return ok
+}
+
+// Lookup returns the entry that name reaches in the image, following
+// planned symlinks in every component as the kernel would with the image as
+// root (an absolute target starts again at the image root). The image root
+// itself, and names that reach nothing planned, give false.
+func (p *Plan) Lookup(name string) (Entry, bool) {
+	todo := strings.Split(name, "/")
+	cur := "/"
+	for hops := 0; len(todo) > 0; {
+		part := todo[0]
+		todo = todo[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, part)
+		e, ok := p.entries[next]
+		switch {
+		case !ok:
+			return Entry{}, false
+		case e.Kind == Symlink:
+			if hops++; hops > 40 {
+				return Entry{}, false
+			}
+			if path.IsAbs(e.Target) {
+				cur = "/"
+			}
+			todo = append(strings.Split(e.Target, "/"), todo...)
+		default:
+			cur = next
+		}
+	}
+	e, ok := p.entries[cur]
+	if !ok {
+		return Entry{}, false
+	}
+	return *e, true
+}
+
+// Get returns the entry planned at exactly path (no symlink followed).
+func (p *Plan) Get(path string) (Entry, bool) {
+	e, ok := p.entries[path]
+	if !ok {
+		return Entry{}, false
+	}
+	return *e, true
+}
+
+// resolveDir follows the planned symlinks in dir's components; components
+// not planned yet stay as they are (Add creates them as directories). It
+// fails when a component is a planned file or a symlink loop.
+func (p *Plan) resolveDir(dir string) (string, bool) {
+	todo := strings.Split(dir, "/")
+	cur := "/"
+	for hops := 0; len(todo) > 0; {
+		part := todo[0]
+		todo = todo[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, part)
+		e, ok := p.entries[next]
+		switch {
+		case ok && e.Kind == Symlink:
+			if hops++; hops > 40 {
+				return "", false
+			}
+			if path.IsAbs(e.Target) {
+				cur = "/"
+			}
+			todo = append(strings.Split(e.Target, "/"), todo...)
+		case ok && e.Kind != Dir:
+			return "", false
+		default:
+			cur = next
+		}
+	}
+	return cur, true
 }

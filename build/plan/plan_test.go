@@ -73,3 +73,59 @@ func FuzzImagePath(f *testing.F) {
 		}
 	})
 }
+
+func TestLookup(t *testing.T) {
+	p := New()
+	for _, e := range []Entry{
+		{Path: "/usr/bin/busybox", Kind: File},
+		{Path: "/usr/bin/sh", Kind: Symlink, Target: "busybox"},
+		{Path: "/bin", Kind: Symlink, Target: "usr/bin"},
+		{Path: "/lib64", Kind: Symlink, Target: "/usr/../usr/lib"},
+		{Path: "/usr/lib/ld.so", Kind: File},
+		{Path: "/loop", Kind: Symlink, Target: "loop"},
+		{Path: "/dangling", Kind: Symlink, Target: "/nowhere"},
+	} {
+		if err := p.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{"/bin/sh": "/usr/bin/busybox", "bin/../bin/sh": "/usr/bin/busybox",
+		"/lib64/ld.so": "/usr/lib/ld.so", "/usr/bin": "/usr/bin"} {
+		if e, ok := p.Lookup(name); !ok || e.Path != want {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", name, e.Path, ok, want)
+		}
+	}
+	for _, name := range []string{"/bin/bash", "/loop", "/dangling", "/", "/usr/bin/busybox/x", "bin/../usr/bin/sh"} {
+		if e, ok := p.Lookup(name); ok {
+			t.Errorf("Lookup(%q) = %q, want nothing", name, e.Path)
+		}
+	}
+}
+
+// TestAddThroughDirectorySymlink: entries under a planned symlink to a
+// directory land in its target, and a directory added over such a symlink
+// keeps it (tar --keep-directory-symlink), so that a merged-/usr image
+// (/lib -> usr/lib) takes a tree with a real /lib directory.
+func TestAddThroughDirectorySymlink(t *testing.T) {
+	p := New()
+	for _, e := range []Entry{
+		{Path: "/usr/lib/libc.so", Kind: File},
+		{Path: "/lib", Kind: Symlink, Target: "usr/lib"},
+		{Path: "/lib", Kind: Dir, Mode: 0o700},
+		{Path: "/lib/firmware/fw", Kind: File},
+		{Path: "/lib64", Kind: Symlink, Target: "/usr/lib64"},
+		{Path: "/lib64", Kind: Dir, Mode: 0o755},
+	} {
+		if err := p.Add(e); err != nil {
+			t.Fatalf("Add(%+v): %v", e, err)
+		}
+	}
+	var paths []string
+	for _, e := range p.Entries() {
+		paths = append(paths, e.Path+":"+e.Kind.String())
+	}
+	want := "/lib:symlink /lib64:symlink /usr:directory /usr/lib:directory /usr/lib/firmware:directory /usr/lib/firmware/fw:file /usr/lib/libc.so:file /usr/lib64:directory"
+	if got := strings.Join(paths, " "); got != want {
+		t.Errorf("entries\n got %s\nwant %s", got, want)
+	}
+}

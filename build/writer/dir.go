@@ -19,6 +19,9 @@ func writeDir(entries []plan.Entry, root string, opts Options) error {
 	}
 	asRoot := os.Geteuid() == 0
 	for _, e := range entries {
+		if interrupted.Load() {
+			return ErrInterrupted
+		}
 		p := filepath.Join(root, e.Path)
 		var err error
 		switch e.Kind {
@@ -84,11 +87,21 @@ func copyContent(w io.Writer, e plan.Entry) error {
 		return err
 	}
 	defer src.Close()
-	n, err := io.Copy(w, io.LimitReader(src, e.Size+1))
+	n, err := io.Copy(w, io.LimitReader(interruptible{src}, e.Size+1))
 	if err == nil && n != e.Size {
 		err = &fs.PathError{Op: "copy", Path: e.Source, Err: errChangedSize}
 	}
 	return err
+}
+
+// interruptible stops a long copy when Interrupt is called.
+type interruptible struct{ r io.Reader }
+
+func (i interruptible) Read(b []byte) (int, error) {
+	if interrupted.Load() {
+		return 0, ErrInterrupted
+	}
+	return i.r.Read(b)
 }
 
 // goMode converts our permission bits (fs.ModeSetuid etc.) for os.Chmod.

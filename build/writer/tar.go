@@ -54,6 +54,9 @@ func writeArchive(entries []plan.Entry, format Format, name string, opts Options
 
 func writeTar(tw *tar.Writer, entries []plan.Entry, opts Options) error {
 	for _, e := range entries {
+		if interrupted.Load() {
+			return ErrInterrupted
+		}
 		hdr := &tar.Header{
 			Name:    strings.TrimPrefix(e.Path, "/"),
 			Mode:    tarMode(e.Mode),

@@ -5,10 +5,12 @@ package writer
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/stdcontainer/stdcontainer/build/plan"
@@ -57,6 +59,16 @@ type Options struct {
 	ModTime time.Time
 }
 
+// ErrInterrupted is what Write returns after Interrupt: nothing is written.
+var ErrInterrupted = errors.New("interrupted; nothing written")
+
+var interrupted atomic.Bool
+
+// Interrupt makes Write stop at its next entry or block of data, remove its
+// temporary output and return ErrInterrupted (for a signal handler: a
+// temporary removed under a running writer could be re-created by it).
+func Interrupt() { interrupted.Store(true) }
+
 // Write writes entries (sorted, as plan.Entries returns them) to out.
 func Write(entries []plan.Entry, format Format, out string, opts Options) error {
 	out = filepath.Clean(out)
@@ -68,11 +80,32 @@ func Write(entries []plan.Entry, format Format, out string, opts Options) error 
 	} else {
 		err = writeArchive(entries, format, tmp, opts)
 	}
+	if err == nil && interrupted.Load() {
+		err = ErrInterrupted
+	}
 	if err == nil {
 		err = replace(tmp, out)
 	}
 	if err != nil {
 		removeAll(tmp)
+	}
+	return inImage(err, tmp)
+}
+
+// inImage restates an error about the temporary output in the image's
+// terms: "/etc/passwd: no space left on device", or just the reason when
+// it is about the output as a whole (the caller names OUT).
+func inImage(err error, tmp string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && (pe.Path == tmp || strings.HasPrefix(pe.Path, tmp+"/")) {
+		if p := strings.TrimPrefix(pe.Path, tmp); p != "" {
+			return errors.New(p + ": " + pe.Err.Error())
+		}
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
 	}
 	return err
 }
@@ -94,15 +127,15 @@ func replace(tmp, out string) error {
 			return err
 		}
 		if tmpSt.IsDir() {
-			return errors.New(out + ": exists and is not a directory; remove it first")
+			return errors.New("exists and is not a directory; remove it first")
 		}
 		return os.Rename(tmp, out)
 	}
 	if !looksLikeImage(out) {
-		return errors.New(out + ": exists and is not an image directory; remove it first")
+		return errors.New("exists and is not an image directory; remove it first")
 	}
 	if mnt, ok := mountInside(out); ok {
-		return errors.New(mnt + ": is a mount point; unmount it before replacing " + out)
+		return errors.New(mnt + ": is a mount point; unmount it before replacing the image")
 	}
 	old := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".old-"+strconv.Itoa(os.Getpid()))
 	if err := os.Rename(out, old); err != nil {

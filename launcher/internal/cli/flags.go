@@ -40,7 +40,7 @@ func helpFlag() *flagDef {
 
 var globalFlags = []*flagDef{
 	valueFlag("root", 0, "DIR", "State directory (default "+DefaultRoot+")", setRoot),
-	valueFlag("log-format", 0, "FORMAT", "Format of the launcher's own messages on stderr: text or json (default text)", setLogFormat),
+	valueFlag("log-format", 0, "FORMAT", "Launcher messages on stderr: text or json (default text)", setLogFormat),
 	boolFlag("debug", 0, "Log debug messages too", func(b *builder, v bool) error { b.inv.Global.Debug = v; return nil }),
 	helpFlag(),
 	boolFlag("version", 0, "Print version information and exit", func(b *builder, v bool) error {
@@ -54,19 +54,19 @@ var globalFlags = []*flagDef{
 
 var runFlags = []*flagDef{
 	boolFlag("detach", 'd', "Run in the background and print the container ID", func(b *builder, v bool) error { b.run().Detach = v; return nil }),
-	valueFlag("env", 'e', "KEY=VALUE|KEY", "Set an environment variable; KEY alone copies the launcher's own, if set (repeatable)", setEnv),
-	valueFlag("env-file", 0, "FILE", "Read variables from FILE, systemd EnvironmentFile= syntax (repeatable; later files and -e win)", setEnvFile),
+	valueFlag("env", 'e', "KEY[=VALUE]", "Set a variable; KEY alone copies the launcher's, if set (repeatable)", setEnv),
+	valueFlag("env-file", 0, "FILE", "Read variables, systemd EnvironmentFile= syntax (repeatable; -e wins)", setEnvFile),
 	valueFlag("hostname", 0, "NAME", "The container's host name (1 to 64 bytes)", setHostname),
-	boolFlag("init", 0, "Run the launcher's init as PID 1, with CMD as its payload (signals, reaping)", func(b *builder, v bool) error { b.run().Init = v; return nil }),
+	boolFlag("init", 0, "Run the launcher's init as PID 1, with CMD as its payload", func(b *builder, v bool) error { b.run().Init = v; return nil }),
 	boolFlag("interactive", 'i', "Keep stdin attached (otherwise it is /dev/null)", func(b *builder, v bool) error { b.run().Interactive = v; return nil }),
-	valueFlag("name", 0, "NAME", "Name the container, unique among live containers ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", setName),
-	boolFlag("read-only", 0, "Mount the image read-only (otherwise writes go to a throw-away overlay)", func(b *builder, v bool) error { b.run().ReadOnly = v; return nil }),
+	valueFlag("name", 0, "NAME", "Name the container: [a-zA-Z0-9][a-zA-Z0-9_.-]*, unique", setName),
+	boolFlag("read-only", 0, "Mount the image read-only (default: a writable overlay)", func(b *builder, v bool) error { b.run().ReadOnly = v; return nil }),
 	boolFlag("rm", 0, "Remove the container's state when it exits", func(b *builder, v bool) error { b.run().Remove = v; return nil }),
 	valueFlag("stop-signal", 0, "SIG", "Signal that stop sends first (default RTMIN+3 for systemd, else TERM)", setStopSignal),
-	valueFlag("tmpfs", 0, "CTRPATH[:SIZE]", "Mount a tmpfs at CTRPATH, SIZE like 64m or 1g (repeatable)", setTmpfs),
+	valueFlag("tmpfs", 0, "CTRPATH[:SIZE]", "Mount a tmpfs, SIZE like 64m or 1g (repeatable)", setTmpfs),
 	boolFlag("tty", 't', "Give the container a pseudo-terminal", func(b *builder, v bool) error { b.run().TTY = v; return nil }),
-	valueFlag("user", 'u', "UID[:GID]|NAME[:GROUP]", "Run as this user and group, names from the image's /etc/passwd and /etc/group", setUser),
-	valueFlag("volume", 'v', "HOSTPATH:CTRPATH[:ro|rw]", "Bind-mount HOSTPATH at CTRPATH, read-write unless ro (repeatable)", setVolume),
+	valueFlag("user", 'u', "USER[:GROUP]", "Run as UID[:GID] or NAME[:GROUP] (names from the image)", setUser),
+	valueFlag("volume", 'v', "HOSTPATH:CTRPATH[:ro|rw]", "Bind-mount a host path, rw by default (repeatable)", setVolume),
 	valueFlag("workdir", 'w', "DIR", "Working directory inside the container (absolute)", setWorkdir),
 	helpFlag(),
 }

@@ -69,7 +69,6 @@ var signals = map[string]syscall.Signal{
 	"PWR":    syscall.SIGPWR,
 	"QUIT":   syscall.SIGQUIT,
 	"SEGV":   syscall.SIGSEGV,
-	"STKFLT": syscall.SIGSTKFLT,
 	"STOP":   syscall.SIGSTOP,
 	"SYS":    syscall.SIGSYS,
 	"TERM":   syscall.SIGTERM,

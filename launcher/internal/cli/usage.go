@@ -4,8 +4,8 @@ import (
 	"strings"
 )
 
-// help is one command's help text around its generated option list.
-type help struct {
+// helpText is one command's help text around its generated option list.
+type helpText struct {
 	usage   string // the synopsis lines after "Usage:  "
 	summary string // one line, for the global command list
 	about   string // paragraphs after the synopsis ("" = summary)
@@ -22,14 +22,14 @@ const exitRun = `Exit status:
 
 const exitOne = `Exit status:
   0       success
-  125     the launcher failed (bad flags, unknown container, no permission, ...)`
+  125     the launcher failed (bad flags, no permission, ...)`
 
 const exitEach = `Exit status:
   0       success for every ID or NAME
   1       failure for at least one (the others are still done)
   125     the launcher failed (bad flags, no permission, ...)`
 
-var helps = map[string]help{
+var helps = map[string]helpText{
 	"run": {
 		usage:   "launcher run [OPTIONS] ROOTFS [CMD [ARG...]]\n        launcher [OPTIONS] ROOTFS [CMD [ARG...]]",
 		summary: "Run a command in a new container (the default command)",

@@ -260,11 +260,17 @@ func mountDev(root string, cfg *Config) error {
 	}
 	if cfg.Terminal {
 		// Our stdin is the container's pty: it becomes /dev/console too.
+		// Bind it by its path: the fd's mount belongs to the launcher's
+		// mount namespace, which mount(2) refuses as a source.
+		pts, err := os.Readlink("/proc/self/fd/0")
+		if err != nil {
+			return failf(CodeLauncher, "finding the terminal: %v", err)
+		}
 		console := dev + "/console"
 		if err := os.WriteFile(console, nil, 0o600); err != nil {
 			return failf(CodeLauncher, "creating /dev/console: %v", err)
 		}
-		if err := unix.Mount("/proc/self/fd/0", console, "", unix.MS_BIND, ""); err != nil {
+		if err := unix.Mount(pts, console, "", unix.MS_BIND, ""); err != nil {
 			return failf(CodeLauncher, "binding /dev/console: %v", err)
 		}
 	}

@@ -22,6 +22,9 @@ type Stdio struct {
 	// Terminal: In is a pty's terminal side, which becomes the
 	// container's controlling terminal.
 	Terminal bool
+	// Resize, when set, handles SIGWINCH instead of forwarding it (with a
+	// pty the kernel signals the container when the pty's size changes).
+	Resize func()
 }
 
 // Process is a running container: its PID 1, seen from the host.

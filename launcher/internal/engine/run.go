@@ -82,6 +82,10 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	for waiting := true; waiting; {
 		select {
 		case sig := <-sigs:
+			if sig == syscall.SIGWINCH && stdio.Resize != nil {
+				stdio.Resize()
+				continue
+			}
 			proc.Signal(sig)
 		case code = <-done:
 			waiting = false
