@@ -10,7 +10,7 @@ GOSRC       := $(GOFILES) go.mod go.sum
 FUZZTIME    ?= 10s
 export SOURCE_DATE_EPOCH ?= 0
 
-.PHONY: all build minimal-image run test unit e2e fuzz vet bench-init clean
+.PHONY: all build minimal-image run test unit e2e fuzz vet bench bench-init clean
 
 all: build
 
@@ -58,6 +58,9 @@ fuzz:
 	done
 
 test: vet unit e2e fuzz
+
+bench: build
+	scripts/bench-launcher.sh
 
 bench-init: minimal-image
 	scripts/bench-init.sh

@@ -3,10 +3,7 @@ module github.com/stdcontainer/stdcontainer
 go 1.26.0
 
 require (
-	github.com/cyphar/filepath-securejoin v0.7.0
 	github.com/klauspost/compress v1.20.4
 	github.com/opencontainers/runtime-spec v1.3.0
 	golang.org/x/sys v0.50.0
 )
-
-require cyphar.com/go-pathrs v0.2.5 // indirect

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"syscall"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/inroot"
 )
 
 // Stage2Arg0 marks the launcher binary re-executed as stage 2.
@@ -119,32 +120,16 @@ func escapeOverlay(p string) string {
 // file is true. Mounting onto the fd's /proc path afterwards means the
 // target cannot be swapped for a symlink between resolving and mounting.
 func openTarget(root, p string, file bool) (*os.File, error) {
-	dir := p
 	if file {
-		dir = filepath.Dir(p)
+		return inroot.CreateFile(root, p, unix.O_RDONLY, 0o644)
 	}
-	if err := pathrs.MkdirAll(root, dir, 0o755); err != nil {
-		return nil, err
-	}
-	if !file {
-		return pathrs.OpenInRoot(root, p)
-	}
-	parent, err := pathrs.OpenInRoot(root, dir)
-	if err != nil {
-		return nil, err
-	}
-	defer parent.Close()
-	fd, err := unix.Openat(int(parent.Fd()), filepath.Base(p), unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), p), nil
+	return inroot.MkdirAll(root, p, 0o755)
 }
 
 // remountReadOnly makes the mount now on top of p read-only. p is opened
 // again: an fd taken before the mount would name the directory beneath it.
 func remountReadOnly(root, p string) error {
-	mounted, err := pathrs.OpenInRoot(root, p)
+	mounted, err := inroot.Open(root, p, unix.O_PATH)
 	if err != nil {
 		return err
 	}
@@ -178,19 +163,10 @@ func writeResolvConf(root string, cfg *Config) error {
 	if cfg.ResolvConf == nil {
 		return nil
 	}
-	if err := pathrs.MkdirAll(root, "/etc", 0o755); err != nil {
-		return failf(CodeLauncher, "creating /etc: %v", err)
-	}
-	etc, err := pathrs.OpenInRoot(root, "/etc")
-	if err != nil {
-		return failf(CodeLauncher, "opening /etc: %v", err)
-	}
-	defer etc.Close()
-	fd, err := unix.Openat(int(etc.Fd()), "resolv.conf", unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	f, err := inroot.CreateFile(root, "/etc/resolv.conf", unix.O_WRONLY|unix.O_EXCL, 0o644)
 	if err != nil {
 		return failf(CodeLauncher, "writing /etc/resolv.conf: %v", err)
 	}
-	f := os.NewFile(uintptr(fd), "resolv.conf")
 	defer f.Close()
 	if _, err := f.Write(cfg.ResolvConf); err != nil {
 		return failf(CodeLauncher, "writing /etc/resolv.conf: %v", err)

@@ -2,10 +2,8 @@ package container
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,7 +27,6 @@ type Stdio struct {
 
 // Process is a running container: its PID 1, seen from the host.
 type Process struct {
-	cmd *exec.Cmd
 	Pid int
 }
 
@@ -42,34 +39,37 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Msg }
 
-// Start clones stage 2 into fresh namespaces, hands it cfg, and returns
-// once the entry point runs, or with a *StartError saying why it does not.
+// Pending is a stage 2 cloned into fresh namespaces and waiting for its
+// config. Spawning first lets its start-up (a new Go process, the
+// namespaces) overlap with the launcher's own preparations.
+type Pending struct {
+	proc    *Process
+	configW *os.File
+	errR    *os.File
+}
+
+// Spawn clones stage 2 into fresh namespaces; it does nothing until Start.
 //
 // The caller must hold its OS thread locked (runtime.LockOSThread) for the
 // container's lifetime: the container gets SIGKILL when the thread that
 // started it exits, which is how a dead launcher takes its container along.
-func Start(cfg *Config, stdio Stdio) (*Process, error) {
+func Spawn(stdio Stdio) (*Pending, error) {
 	configR, configW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	defer configW.Close()
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		configR.Close()
+		configW.Close()
 		return nil, err
 	}
-	defer errR.Close()
-
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{Stage2Arg0},
-		Env:        []string{},
-		Stdin:      stdio.In,
-		Stdout:     stdio.Out,
-		Stderr:     stdio.Err,
-		ExtraFiles: []*os.File{configR, errW}, // fds 3 and 4
-		SysProcAttr: &syscall.SysProcAttr{
+	// syscall.ForkExec, not os/exec: the latter probes pidfd support with
+	// an extra fork on first use, which every container start would pay.
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{Stage2Arg0}, &syscall.ProcAttr{
+		Env:   []string{},
+		Files: []uintptr{stdio.In.Fd(), stdio.Out.Fd(), stdio.Err.Fd(), configR.Fd(), errW.Fd()}, // config: 3, errors: 4
+		Sys: &syscall.SysProcAttr{
 			Cloneflags: namespaces,
 			Pdeathsig:  syscall.SIGKILL,
 			// Its own session: a terminal's Ctrl-C reaches the launcher,
@@ -78,23 +78,40 @@ func Start(cfg *Config, stdio Stdio) (*Process, error) {
 			Setctty: stdio.Terminal,
 			Ctty:    0,
 		},
-	}
-	err = cmd.Start()
+	})
 	configR.Close()
 	errW.Close()
 	if err != nil {
+		configW.Close()
+		errR.Close()
 		return nil, &StartError{CodeLauncher, "starting the container: " + err.Error()}
 	}
-	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+	return &Pending{proc: &Process{Pid: pid}, configW: configW, errR: errR}, nil
+}
+
+// Abort kills a stage 2 that has not been given its config.
+func (p *Pending) Abort() {
+	p.configW.Close()
+	p.errR.Close()
+	p.proc.Signal(syscall.SIGKILL)
+	p.proc.Wait()
+}
+
+// Start hands stage 2 its config and returns once the entry point runs,
+// or with a *StartError saying why it does not.
+func (p *Pending) Start(cfg *Config) (*Process, error) {
+	defer p.errR.Close()
+	err := json.NewEncoder(p.configW).Encode(cfg)
+	p.configW.Close()
+	if err != nil {
+		p.proc.Signal(syscall.SIGKILL)
+		p.proc.Wait()
 		return nil, &StartError{CodeLauncher, "sending the container config: " + err.Error()}
 	}
-	configW.Close()
 	// EOF without a word means the exec succeeded (the pipe is close-on-exec).
-	report, _ := io.ReadAll(errR)
+	report, _ := io.ReadAll(p.errR)
 	if len(report) > 0 {
-		cmd.Wait()
+		p.proc.Wait()
 		code, msg, _ := strings.Cut(string(report), " ")
 		n, err := strconv.Atoi(code)
 		if err != nil {
@@ -102,21 +119,26 @@ func Start(cfg *Config, stdio Stdio) (*Process, error) {
 		}
 		return nil, &StartError{n, msg}
 	}
-	return &Process{cmd: cmd, Pid: cmd.Process.Pid}, nil
+	return p.proc, nil
 }
 
 // Signal sends sig to the container's PID 1.
-func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+func (p *Process) Signal(sig os.Signal) error { return syscall.Kill(p.Pid, sig.(syscall.Signal)) }
 
 // Wait waits for PID 1 and returns its exit status, 128+N for signal N.
 // When PID 1 exits the kernel kills the rest of its PID namespace.
 func (p *Process) Wait() int {
-	err := p.cmd.Wait()
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return CodeLauncher
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(p.Pid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return CodeLauncher
+		}
+		break
 	}
-	ws := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}

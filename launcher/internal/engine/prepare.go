@@ -8,16 +8,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
-	"golang.org/x/sys/unix"
-
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/inroot"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 	"github.com/stdcontainer/stdcontainer/rootfs/layout"
 	"github.com/stdcontainer/stdcontainer/rootfs/osrelease"
@@ -35,29 +32,7 @@ func userErrorf(format string, args ...any) error {
 // ReadImageFile reads a file of the image, resolving its path inside the
 // image so that no symlink in it can point the launcher at a host file.
 func ReadImageFile(image, p string) ([]byte, error) {
-	f, err := pathrs.OpenInRoot(image, p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := pathrs.Reopen(f, unix.O_RDONLY|unix.O_CLOEXEC)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 1<<20))
-}
-
-// imageHas reports whether the image has an entry at p, symlinks included
-// (a dangling /etc/resolv.conf symlink is the image's choice, respected).
-func imageHas(image, p string) bool {
-	parent, err := pathrs.OpenInRoot(image, filepath.Dir(p))
-	if err != nil {
-		return false
-	}
-	defer parent.Close()
-	var st unix.Stat_t
-	return unix.Fstatat(int(parent.Fd()), filepath.Base(p), &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+	return inroot.ReadFile(image, p, 1<<20)
 }
 
 // config turns a Spec into what stage 2 needs.
@@ -102,7 +77,7 @@ func config(s *spec.Spec, uuid, scratch string) (*container.Config, error) {
 		}
 		cfg.Mounts = append(cfg.Mounts, mount)
 	}
-	if !imageHas(s.Image, layout.ResolvConf) {
+	if !inroot.Exists(s.Image, layout.ResolvConf) {
 		cfg.ResolvConf = hostResolvConf("/etc/resolv.conf")
 	}
 	hostRelease, _ := os.ReadFile("/etc/os-release")

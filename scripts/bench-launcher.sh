@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Start-to-exit of /bin/true in a busybox rootfs: the launcher against crun,
+# runc, bwrap and unshare+chroot (the floor), in one hyperfine run; then
+# each one's peak RSS. The machine is shared and noisy: read the ratios.
+#
+# crun 1.8 refuses hybrid cgroup hosts, so the whole run happens inside a
+# mount namespace where the cgroup2 mount at /sys/fs/cgroup/unified is
+# detached (every tool runs there, so the comparison stays fair).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null || { echo "bench: $1 missing (apt-get install -y $2)" >&2; exit 1; }; }
+need hyperfine hyperfine; need crun crun; need runc runc; need bwrap bubblewrap; need busybox busybox-static
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (apt-get install -y time)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+[ -x out/bin/launcher ] && [ -x out/bin/mkrootfs ] || { echo "bench: run make build first" >&2; exit 1; }
+
+if [ "${STDC_BENCH_INNER:-}" != 1 ]; then
+  if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified; then
+    exec unshare -m env STDC_BENCH_INNER=1 "$0" "$@"
+  fi
+fi
+[ "${STDC_BENCH_INNER:-}" = 1 ] && umount -l /sys/fs/cgroup/unified 2>/dev/null || true
+
+RUNS=${RUNS:-200}
+work=$(mktemp -d /tmp/stdc-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/links/bin"
+ln -s busybox "$work/links/bin/true"
+out/bin/mkrootfs -o "$work/rootfs" --app "$(command -v busybox)":/bin/busybox --add "$work/links:/" >/dev/null
+mkdir -p "$work/bundle" "$work/state"
+python3 - "$work" <<'PY'
+import json, subprocess, sys
+work = sys.argv[1]
+subprocess.run(["runc", "spec", "--bundle", work + "/bundle"], check=True)
+path = work + "/bundle/config.json"
+cfg = json.load(open(path))
+cfg["process"]["terminal"] = False
+cfg["process"]["args"] = ["/bin/true"]
+cfg["root"] = {"path": work + "/rootfs", "readonly": True}
+json.dump(cfg, open(path, "w"), indent=2)
+PY
+root=$work/rootfs
+declare -a names cmds
+add() { names+=("$1"); cmds+=("$2"); }
+add "unshare+chroot (floor)" "unshare --fork --pid --mount --uts --ipc --net chroot $root /bin/true"
+add "stdcontainer launcher"  "$PWD/out/bin/launcher --root $work/state run --rm $root /bin/true"
+add "crun, no cgroups"       "crun --cgroup-manager=disabled run --bundle $work/bundle bench-crun-nocg"
+add "crun, cgroupfs"         "crun run --bundle $work/bundle bench-crun"
+add "runc"                   "runc --root $work/runc run --bundle $work/bundle bench-runc"
+add "bwrap"                  "bwrap --unshare-all --ro-bind $root / --proc /proc --dev /dev /bin/true"
+
+args=()
+for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$work/times.json" "${args[@]}" >/dev/null 2>&1
+
+: > "$work/rss"
+for i in "${!names[@]}"; do
+  for _ in 1 2 3 4 5; do /usr/bin/time -f '%M' -o "$work/one" ${cmds[$i]} >/dev/null 2>&1; cat "$work/one" >> "$work/rss.$i"; done
+  echo "${names[$i]}	$(sort -n "$work/rss.$i" | sed -n 3p)" >> "$work/rss"
+done
+
+python3 - "$work/times.json" "$work/rss" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+rss = dict(line.rstrip("\n").split("\t") for line in open(sys.argv[2]))
+us = "stdcontainer launcher"
+print("Start-to-exit of /bin/true in a busybox rootfs (hyperfine, one run; RSS: median of 5, KiB)")
+print("| runtime | mean ms | min ms | launcher / this | peak RSS KiB |")
+print("|---|---|---|---|---|")
+for name, r in res.items():
+    ratio = res[us]["mean"] / r["mean"]
+    print(f"| {name} | {r['mean']*1000:.2f} | {r['min']*1000:.2f} | {ratio:.2f} | {rss.get(name, '?')} |")
+PY
