@@ -90,6 +90,12 @@ func TestLauncherExitCodes(t *testing.T) {
 		}
 	}
 	assertNoState(t, st)
+	// Engines parse the last {"level":"error","msg":...} line.
+	_, stderr, _ := launch(t, st, "--log-format", "json", "run", "--rm", filepath.Join(root, "missing"))
+	var entry struct{ Level, Msg string }
+	if json.Unmarshal([]byte(stderr), &entry) != nil || entry.Level != "error" || !strings.Contains(entry.Msg, "missing") {
+		t.Errorf("--log-format json: %q", stderr)
+	}
 }
 
 // assertNoState fails if the state directory holds any container.

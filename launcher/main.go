@@ -3,10 +3,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
@@ -40,6 +43,7 @@ func launch(args []string) int {
 	if err != nil {
 		return fail(exitLauncher, err)
 	}
+	setupLogging(inv.Global)
 	if inv.Help || inv.Command == "help" {
 		topic := inv.Command
 		if inv.Command == "help" && len(inv.Refs) > 0 {
@@ -83,9 +87,46 @@ func launch(args []string) int {
 	return fail(exitLauncher, fmt.Errorf("unknown command %q (see launcher --help)", inv.Command))
 }
 
-// fail prints err as the launcher's one-line error and returns code.
+// logger writes the launcher's own messages to stderr: "launcher: msg"
+// lines by default, JSON objects with --log-format json (what engines such
+// as containerd parse), debug ones only with --debug.
+var logger = slog.New(textHandler{})
+
+func setupLogging(g cli.Global) {
+	level := slog.LevelInfo
+	if g.Debug {
+		level = slog.LevelDebug
+	}
+	if g.LogFormat == "json" {
+		// containerd's shim reads {"level":"error","msg":...}: lower case.
+		lower := func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
+			}
+			return a
+		}
+		logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: lower}))
+		return
+	}
+	logger = slog.New(textHandler{level: level})
+}
+
+// textHandler prints "launcher: msg key=value..." lines, like other CLIs.
+type textHandler struct{ level slog.Level }
+
+func (h textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h textHandler) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h textHandler) WithGroup(string) slog.Handler                { return h }
+func (h textHandler) Handle(_ context.Context, r slog.Record) error {
+	line := "launcher: " + r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	_, err := fmt.Fprintln(os.Stderr, line)
+	return err
+}
+
+// fail reports err as the launcher's one-line error and returns code.
 func fail(code int, err error) int {
-	fmt.Fprintln(os.Stderr, "launcher: "+err.Error())
+	logger.Error(err.Error())
 	return code
 }
 
@@ -110,10 +151,11 @@ func run(store *state.Store, r *cli.Run) int {
 		defer devNull.Close()
 		stdio.In = devNull
 	}
-	code, err := engine.Run(store, s, stdio, nil)
+	code, err := engine.Run(store, s, stdio, func(id string) { logger.Debug("container started", "id", id) })
 	if err != nil {
 		return fail(code, err)
 	}
+	logger.Debug("container exited", "id", s.ID, "status", code)
 	return code
 }
 

@@ -24,11 +24,13 @@ fi
 
 RUNS=${RUNS:-200}
 work=$(mktemp -d /tmp/stdc-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# State on tmpfs, like our default /run/stdcontainer and crun's /run/crun.
+state=$(mktemp -d /run/stdc-bench.XXXXXX)
+trap 'rm -rf "$work" "$state"' EXIT
 mkdir -p "$work/links/bin"
 ln -s busybox "$work/links/bin/true"
 out/bin/mkrootfs -o "$work/rootfs" --app "$(command -v busybox)":/bin/busybox --add "$work/links:/" >/dev/null
-mkdir -p "$work/bundle" "$work/state"
+mkdir -p "$work/bundle"
 python3 - "$work" <<'PY'
 import json, subprocess, sys
 work = sys.argv[1]
@@ -44,10 +46,10 @@ root=$work/rootfs
 declare -a names cmds
 add() { names+=("$1"); cmds+=("$2"); }
 add "unshare+chroot (floor)" "unshare --fork --pid --mount --uts --ipc --net chroot $root /bin/true"
-add "stdcontainer launcher"  "$PWD/out/bin/launcher --root $work/state run --rm $root /bin/true"
+add "stdcontainer launcher"  "$PWD/out/bin/launcher --root $state run --rm $root /bin/true"
 add "crun, no cgroups"       "crun --cgroup-manager=disabled run --bundle $work/bundle bench-crun-nocg"
 add "crun, cgroupfs"         "crun run --bundle $work/bundle bench-crun"
-add "runc"                   "runc --root $work/runc run --bundle $work/bundle bench-runc"
+add "runc"                   "runc --root $state/runc run --bundle $work/bundle bench-runc"
 add "bwrap"                  "bwrap --unshare-all --ro-bind $root / --proc /proc --dev /dev /bin/true"
 
 args=()
