@@ -33,6 +33,11 @@ func TestMain(m *testing.M) {
 	} else {
 		code = m.Run()
 	}
+	// Nothing any test started may leave a cgroup behind.
+	if left := leftoverCgroups(); len(left) > 0 {
+		os.Stderr.WriteString("e2e: cgroups left behind after the suite: " + strings.Join(left, " ") + "\n")
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

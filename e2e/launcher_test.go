@@ -90,6 +90,7 @@ func TestLauncherExitCodes(t *testing.T) {
 		}
 	}
 	assertNoState(t, st)
+	assertNoCgroups(t)
 	// Engines parse the last {"level":"error","msg":...} line.
 	_, stderr, _ := launch(t, st, "--log-format", "json", "run", "--rm", filepath.Join(root, "missing"))
 	var entry struct{ Level, Msg string }
@@ -361,6 +362,7 @@ func TestLauncherDiesWithItsContainer(t *testing.T) {
 	if bytes.Contains(mounts, []byte(st)) {
 		t.Error("mounts under the state directory leaked to the host")
 	}
+	assertNoCgroups(t)
 }
 
 func TestLauncherConcurrentRuns(t *testing.T) {
@@ -461,7 +463,7 @@ func TestLauncherLeaksNothingIntoTheContainer(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer cmd.Wait()
 	pid := 0
 	for i := 0; i < 250 && pid == 0; i++ {
 		time.Sleep(20 * time.Millisecond)
@@ -492,6 +494,7 @@ func TestLauncherLeaksNothingIntoTheContainer(t *testing.T) {
 	if exe != "/bin/busybox" {
 		t.Errorf("the container's PID 1 runs %q, want the entry point /bin/busybox", exe)
 	}
+	syscall.Kill(pid, syscall.SIGKILL) // the launcher then cleans up as usual
 }
 
 func TestLauncherTerminal(t *testing.T) {

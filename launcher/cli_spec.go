@@ -47,19 +47,25 @@ func specFromCLI(r *cli.Run) (*spec.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	resources, err := linuxResources(r.Resources)
+	if err != nil {
+		return nil, err
+	}
 	s := &spec.Spec{
-		Name:        r.Name,
-		Image:       image,
-		Detach:      r.Detach,
-		Remove:      r.Remove,
-		Interactive: r.Interactive,
-		Init:        r.Init,
-		StopSignal:  r.StopSignal,
+		CgroupParent: r.Resources.CgroupParent,
+		Name:         r.Name,
+		Image:        image,
+		Detach:       r.Detach,
+		Remove:       r.Remove,
+		Interactive:  r.Interactive,
+		Init:         r.Init,
+		StopSignal:   r.StopSignal,
 	}
 	s.Version = specs.Version
 	s.Hostname = r.Hostname
 	s.Root = &specs.Root{Path: image, Readonly: r.ReadOnly}
 	s.Process = &specs.Process{Args: r.Cmd, Env: env, Cwd: r.Workdir, User: user, Terminal: r.TTY}
+	s.Linux = &specs.Linux{Resources: resources}
 	for _, v := range r.Volumes {
 		if _, err := os.Stat(v.Source); err != nil {
 			return nil, fmt.Errorf("--volume %s:%s: %v", v.Source, v.Target, errors.Unwrap(err))

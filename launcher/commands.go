@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
@@ -299,6 +300,11 @@ func gc(store *state.Store) int {
 	}
 	for _, c := range all {
 		if c.State.Status == "exited" || state.Alive(c) || state.Owned(c) {
+			continue
+		}
+		// Its processes died with its PID namespace; its cgroups did not.
+		if err := cgroups.DestroyPaths(c.CgroupPaths); err != nil {
+			fail(1, fmt.Errorf("%s: %v", c.Id[:12], err))
 			continue
 		}
 		if err := store.Remove(c.Id); err != nil {

@@ -83,6 +83,8 @@ func launch(args []string) int {
 		return remove(store, inv.Refs, inv.Force)
 	case "gc":
 		return gc(store)
+	case "stats":
+		return stats(store, inv.Refs, inv.NoStream, inv.Format)
 	}
 	return fail(exitLauncher, fmt.Errorf("unknown command %q (see launcher --help)", inv.Command))
 }

@@ -6,7 +6,7 @@
 //	launcher [GLOBAL FLAGS] [COMMAND] [FLAGS] ARGS
 //
 // where the first operand is a command if it names one (run, ps, inspect,
-// stop, kill, rm, gc, check, version, help) and otherwise the ROOTFS of an
+// stats, stop, kill, rm, gc, check, version, help) and otherwise the ROOTFS of an
 // implicit run: `launcher ./out/rootfs` is `launcher run ./out/rootfs`.
 // Run flags may then come before ROOTFS too (`launcher -it ./r sh`), but
 // not before any other command. After `launcher --` the next operand is
@@ -52,7 +52,7 @@ const (
 )
 
 // commands are the subcommands, in the order the global help lists them.
-var commands = []string{"run", "ps", "inspect", "stop", "kill", "rm", "gc", "check", "version", "help"}
+var commands = []string{"run", "ps", "inspect", "stats", "stop", "kill", "rm", "gc", "check", "version", "help"}
 
 // Global holds the flags that come before the command.
 type Global struct {
@@ -81,6 +81,50 @@ type Tmpfs struct {
 	Target string
 	// Size is the size limit in bytes; 0 means the kernel's default.
 	Size int64
+}
+
+// Throttle is one --device-{read,write}-{bps,iops} DEV:RATE.
+type Throttle struct {
+	// Device is the block device's absolute path, as given (its existence
+	// is not checked). No two Throttles of one list have equal cleaned
+	// Devices: a later flag for the same Device replaces the earlier one.
+	Device string
+	// Rate is the limit per second, above 0: bytes for bps, operations
+	// for iops.
+	Rate uint64
+}
+
+// Resources holds run's cgroup resource limits. The zero value (no flags)
+// means no limits.
+type Resources struct {
+	// Memory is --memory in bytes: 0 (unset) or at least 6m.
+	Memory int64
+	// MemorySwap is --memory-swap, memory plus swap in bytes: 0 (unset),
+	// -1 (unlimited swap), or at least Memory, which is then set.
+	MemorySwap int64
+	// MemoryReservation is --memory-reservation, the soft limit in bytes:
+	// 0 (unset) or at least 6m, and at most Memory when that is set.
+	MemoryReservation int64
+	// CPUQuota and CPUPeriod come from --cpus: CPUQuota microseconds of
+	// CPU time per CPUPeriod (100000) microseconds, CPUQuota from 1000 to
+	// 102400000 (0.01 to 1024 CPUs). Both are 0 when --cpus is not given.
+	CPUQuota  int64
+	CPUPeriod uint64
+	// CPUShares is --cpu-shares: 0 (unset) or 2 to 262144.
+	CPUShares uint64
+	// CpusetCpus and CpusetMems are --cpuset-cpus and --cpuset-mems as
+	// given: "" (unset) or a list of N or N-M (N <= M) joined by commas.
+	CpusetCpus, CpusetMems string
+	// PidsLimit is --pids-limit: 0 (unset), -1 (unlimited) or above 0.
+	PidsLimit int64
+	// BlkioWeight is --blkio-weight: 0 (unset) or 10 to 1000.
+	BlkioWeight uint16
+	// ReadBps, WriteBps, ReadIOPS and WriteIOPS hold the
+	// --device-{read,write}-{bps,iops} limits in order.
+	ReadBps, WriteBps, ReadIOPS, WriteIOPS []Throttle
+	// CgroupParent is --cgroup-parent as given: "" (unset) or a cgroup
+	// path, absolute or relative, without ".." components.
+	CgroupParent string
 }
 
 // Run holds the flags and operands of `launcher run`.
@@ -117,6 +161,8 @@ type Run struct {
 	Tmpfs []Tmpfs
 	// StopSignal is --stop-signal as given (ParseSignal accepts it), or "".
 	StopSignal string
+	// Resources holds the resource limits (--memory, --cpus, ...).
+	Resources Resources
 	// Rootfs is the image directory: never empty (existence is not checked).
 	Rootfs string
 	// Cmd is everything after Rootfs, verbatim; nil when there is nothing.
@@ -127,8 +173,8 @@ type Run struct {
 type Invocation struct {
 	// Global holds the flags before the command.
 	Global Global
-	// Command is the subcommand: "run", "ps", "inspect", "stop", "kill",
-	// "rm", "gc", "check" or "version". It is "" only with Help (global
+	// Command is the subcommand: "run", "ps", "inspect", "stats", "stop",
+	// "kill", "rm", "gc", "check" or "version". It is "" only with Help (global
 	// help) and "help" only with Help (`launcher help help`).
 	Command string
 	// Help asks for Usage(Command) instead of running anything: -h/--help
@@ -143,14 +189,16 @@ type Invocation struct {
 	Quiet bool
 	// Force is rm -f.
 	Force bool
-	// Format is ps --format: "table" (the default) or "json".
+	// Format is ps and stats --format: "table" (the default) or "json".
 	Format string
+	// NoStream is stats --no-stream.
+	NoStream bool
 	// Time is stop -t in seconds: non-negative, default 10.
 	Time int
 	// Signal is kill -s as given (ParseSignal accepts it), default "KILL".
 	Signal string
-	// Refs holds the IDs or names for inspect, stop, kill and rm (at least
-	// one, none empty), or the single ROOTFS for check.
+	// Refs holds the IDs or names for inspect, stats, stop, kill and rm (at
+	// least one, none empty), or the single ROOTFS for check.
 	Refs []string
 }
 
@@ -162,6 +210,10 @@ type builder struct {
 	inv *Invocation
 	// firstRun is the first run flag given before the command, as spelled.
 	firstRun string
+	// memory, memorySwap and memoryReservation are the last --memory,
+	// --memory-swap and --memory-reservation values as given, for the
+	// errors of checkResources.
+	memory, memorySwap, memoryReservation string
 }
 
 // run returns the Run being built, creating it on first use.
@@ -227,7 +279,7 @@ func (b *builder) parse(args []string) (*Invocation, error) {
 func (b *builder) command(name string, args []string) (*Invocation, error) {
 	inv := b.inv
 	switch name {
-	case "ps":
+	case "ps", "stats":
 		inv.Format = defaultFormat
 	case "stop":
 		inv.Time = defaultTime
@@ -248,7 +300,7 @@ func (b *builder) command(name string, args []string) (*Invocation, error) {
 		if len(ops) > 0 {
 			return nil, unexpected(name, ops[0])
 		}
-	case "inspect", "stop", "kill", "rm":
+	case "inspect", "stats", "stop", "kill", "rm":
 		if len(ops) == 0 {
 			return nil, fmt.Errorf("%s needs at least one ID or NAME (see launcher %s --help)", name, name)
 		}
@@ -288,6 +340,9 @@ func (b *builder) command(name string, args []string) (*Invocation, error) {
 // finishRun takes ROOTFS [CMD [ARG...]] for run.
 func (b *builder) finishRun(ops []string) (*Invocation, error) {
 	b.inv.Command = "run"
+	if err := b.checkResources(); err != nil {
+		return nil, err
+	}
 	if len(ops) == 0 {
 		return nil, errors.New("missing ROOTFS (see launcher run --help)")
 	}

@@ -32,6 +32,20 @@ func FuzzParse(f *testing.F) {
 		{"--", "ps"},
 		{"-d", "ps"},
 		{"run", "-\xff"},
+		{"run", "-m", "1g", "--memory-swap", "2g", "--memory-reservation", "512MiB", "--cpus", "1.5", "--cpu-shares", "512", "./r"},
+		{"-m512m", "--memory-swap=-1", "--pids-limit", "-1", "--blkio-weight", "500", "./r", "sh"},
+		{"run", "--memory-swap", "10m", "-m", "20m", "./r"},
+		{"run", "--memory-swap", "1g", "./r"},
+		{"run", "--memory-reservation", "30m", "-m", "20m", "./r"},
+		{"run", "--cpus", "0.009995", "--cpuset-cpus", "0-3,8", "--cpuset-mems", "0,1", "./r"},
+		{"run", "--cpus=1024.000005", "./r"},
+		{"run", "--cpuset-cpus", "3-1", "./r"},
+		{"run", "--device-read-bps", "/dev/sda:1mb", "--device-write-bps=/dev/sdb:10MiB", "--device-read-bps", "/dev//sda:2m", "./r"},
+		{"run", "--device-read-iops", "/dev/disk/by-path/pci-0000:00:1f.2-ata-1:200", "--device-write-iops", "/dev/sda:0", "./r"},
+		{"run", "--cgroup-parent", "/machine.slice", "./r"},
+		{"run", "--cgroup-parent", "a/../b", "./r"},
+		{"stats", "--no-stream", "a", "--format", "json", "b"},
+		{"stats"},
 	} {
 		f.Add(strings.Join(args, "\x00"))
 	}
@@ -74,6 +88,9 @@ func FuzzParse(f *testing.F) {
 		if _, err := ParseSignal(got.Signal); got.Command == "kill" && err != nil {
 			t.Fatalf("Parse(%q): kill signal %q: %v", args, got.Signal, err)
 		}
+		if got.Format != "" && got.Format != "table" && got.Format != "json" {
+			t.Fatalf("Parse(%q): format %q", args, got.Format)
+		}
 		if got.Time < 0 || got.Global.Root == "" || (got.Global.LogFormat != "text" && got.Global.LogFormat != "json") {
 			t.Fatalf("Parse(%q): bad values %+v", args, got)
 		}
@@ -113,5 +130,50 @@ func FuzzParse(f *testing.F) {
 		if _, err := ParseSignal(r.StopSignal); r.StopSignal != "" && err != nil {
 			t.Fatalf("Parse(%q): stop signal %q: %v", args, r.StopSignal, err)
 		}
+		checkResources(t, args, &r.Resources)
 	})
+}
+
+// checkResources checks the invariants the Resources doc promises.
+func checkResources(t *testing.T, args []string, res *Resources) {
+	t.Helper()
+	bad := func(what string) { t.Fatalf("Parse(%q): %s in %+v", args, what, *res) }
+	if res.Memory != 0 && res.Memory < minMemory {
+		bad("memory")
+	}
+	if res.MemorySwap != 0 && res.MemorySwap != -1 && (res.Memory == 0 || res.MemorySwap < res.Memory) {
+		bad("memory-swap")
+	}
+	if res.MemoryReservation != 0 && (res.MemoryReservation < minMemory || res.Memory != 0 && res.MemoryReservation > res.Memory) {
+		bad("memory-reservation")
+	}
+	if (res.CPUQuota == 0) != (res.CPUPeriod == 0) || res.CPUQuota != 0 && (res.CPUPeriod != cpuPeriod || res.CPUQuota < minCPUQuota || res.CPUQuota > maxCPUs*cpuPeriod) {
+		bad("cpus")
+	}
+	if res.CPUShares != 0 && (res.CPUShares < minCPUShares || res.CPUShares > maxCPUShares) {
+		bad("cpu-shares")
+	}
+	for _, l := range []string{res.CpusetCpus, res.CpusetMems} {
+		if l != "" && checkList(l) != nil {
+			bad("cpuset list")
+		}
+	}
+	if res.PidsLimit < -1 {
+		bad("pids-limit")
+	}
+	if res.BlkioWeight != 0 && (res.BlkioWeight < minBlkio || res.BlkioWeight > maxBlkio) {
+		bad("blkio-weight")
+	}
+	for _, list := range [][]Throttle{res.ReadBps, res.WriteBps, res.ReadIOPS, res.WriteIOPS} {
+		devs := map[string]bool{}
+		for _, th := range list {
+			if !path.IsAbs(th.Device) || th.Rate == 0 || devs[path.Clean(th.Device)] {
+				bad("throttle")
+			}
+			devs[path.Clean(th.Device)] = true
+		}
+	}
+	if slices.Contains(strings.Split(res.CgroupParent, "/"), "..") {
+		bad("cgroup-parent")
+	}
 }

@@ -11,7 +11,7 @@ import (
 func inv(command string, mod func(*Invocation)) *Invocation {
 	i := &Invocation{Global: Global{Root: DefaultRoot, LogFormat: "text"}, Command: command}
 	switch command {
-	case "ps":
+	case "ps", "stats":
 		i.Format = "table"
 	case "stop":
 		i.Time = 10
@@ -86,6 +86,8 @@ func TestParse(t *testing.T) {
 		{[]string{"ps", "--help"}, help("ps")},
 		{[]string{"stop", "-h"}, help("stop")},
 		{[]string{"check", "--help"}, help("check")},
+		{[]string{"stats", "-h"}, help("stats")},
+		{[]string{"help", "stats"}, inv("stats", func(i *Invocation) { i.Help, i.Format = true, "" })}, // no stats flag defaults
 		{[]string{"./r", "-h"}, run("./r", func(r *Run) { r.Cmd = []string{"-h"} })},
 
 		// Run flags, every spelling.
@@ -150,6 +152,12 @@ func TestParse(t *testing.T) {
 
 		// inspect, stop, kill, rm: flags may come between the references.
 		{[]string{"inspect", "web", "0123abcd"}, inv("inspect", func(i *Invocation) { i.Refs = []string{"web", "0123abcd"} })},
+		{[]string{"stats", "web"}, inv("stats", func(i *Invocation) { i.Refs = []string{"web"} })},
+		{[]string{"stats", "--no-stream", "web", "--format", "json", "db"}, inv("stats", func(i *Invocation) {
+			i.NoStream, i.Format, i.Refs = true, "json", []string{"web", "db"}
+		})},
+		{[]string{"stats", "web", "--no-stream=true", "--no-stream=false", "--format=table"}, inv("stats", func(i *Invocation) { i.Refs = []string{"web"} })},
+		{[]string{"stats", "--", "--no-stream"}, inv("stats", func(i *Invocation) { i.Refs = []string{"--no-stream"} })},
 		{[]string{"stop", "web"}, inv("stop", func(i *Invocation) { i.Refs = []string{"web"} })},
 		{[]string{"stop", "-t", "0", "web"}, inv("stop", func(i *Invocation) { i.Time = 0; i.Refs = []string{"web"} })},
 		{[]string{"stop", "web", "--time=30", "db"}, inv("stop", func(i *Invocation) { i.Time = 30; i.Refs = []string{"web", "db"} })},
@@ -231,6 +239,9 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"check"}, "missing ROOTFS (see launcher check --help)"},
 		{[]string{"check", ""}, "empty ROOTFS (see launcher check --help)"},
 		{[]string{"inspect"}, "inspect needs at least one ID or NAME (see launcher inspect --help)"},
+		{[]string{"stats"}, "stats needs at least one ID or NAME (see launcher stats --help)"},
+		{[]string{"stats", "--no-stream"}, "stats needs at least one ID or NAME (see launcher stats --help)"},
+		{[]string{"stats", ""}, "stats: empty ID or NAME"},
 		{[]string{"stop", "-t", "3"}, "stop needs at least one ID or NAME (see launcher stop --help)"},
 		{[]string{"kill"}, "kill needs at least one ID or NAME (see launcher kill --help)"},
 		{[]string{"rm", "-f"}, "rm needs at least one ID or NAME (see launcher rm --help)"},
@@ -245,6 +256,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"stop", "x", "-t"}, "--time needs a value (see launcher stop --help)"},
 		{[]string{"kill", "-s"}, "--signal needs a value (see launcher kill --help)"},
 		{[]string{"ps", "--format"}, "--format needs a value (see launcher ps --help)"},
+		{[]string{"stats", "x", "--format"}, "--format needs a value (see launcher stats --help)"},
 
 		// Bad values: global.
 		{[]string{"--root", "", "ps"}, `--root "": want a directory`},
@@ -305,6 +317,11 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"ps", "--format", "yaml"}, "--format yaml: want table or json"},
 		{[]string{"ps", "--format", "{{.ID}}"}, "--format {{.ID}}: want table or json"},
 		{[]string{"ps", "-a=x"}, "--all x: want true or false"},
+		{[]string{"stats", "--format", "yaml", "x"}, "--format yaml: want table or json"},
+		{[]string{"stats", "--no-stream=maybe", "x"}, "--no-stream maybe: want true or false"},
+		{[]string{"stats", "-a", "x"}, "unknown flag -a for stats (see launcher stats --help)"},
+		{[]string{"--no-stream", "stats", "x"}, "unknown flag --no-stream (see launcher --help)"},
+		{[]string{"-m", "1g", "stats", "x"}, "flag -m before stats is not a global flag (see launcher --help)"},
 		{[]string{"stop", "-t", "-1", "x"}, "--time -1: want a non-negative number of seconds"},
 		{[]string{"stop", "-t", "+1", "x"}, "--time +1: want a non-negative number of seconds"},
 		{[]string{"stop", "-t", "1.5", "x"}, "--time 1.5: want a non-negative number of seconds"},

@@ -17,8 +17,9 @@ const (
 )
 
 // ParseSize parses a byte count: digits with an optional k, m, g or t suffix
-// (powers of 1024, any case) and an optional trailing b: 512k, 64m, 1G,
-// 64MB, 4096. Fractions, signs and spaces are refused.
+// (powers of 1024, any case), then an optional i after the suffix and an
+// optional trailing b: 512k, 64m, 1G, 64MB, 2GiB, 4096, 100b. Fractions,
+// signs and spaces are refused.
 func ParseSize(s string) (int64, error) {
 	n, reason := parseSize(s)
 	if reason != "" {
@@ -31,6 +32,9 @@ func ParseSize(s string) (int64, error) {
 func parseSize(s string) (int64, string) {
 	t := asciiLower(s)
 	t = strings.TrimSuffix(t, "b")
+	if n := len(t); n >= 2 && t[n-1] == 'i' && strings.IndexByte("kmgt", t[n-2]) >= 0 {
+		t = t[:n-1] // KiB, MiB, ...: the suffixes are powers of 1024 anyway
+	}
 	shift := 0
 	if t != "" {
 		if i := strings.IndexByte("kmgt", t[len(t)-1]); i >= 0 {

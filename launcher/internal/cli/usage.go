@@ -36,7 +36,10 @@ var helps = map[string]helpText{
 		about: `Run a command in a new container made from the image directory ROOTFS
 (a Standard Container root filesystem; it is never modified). Without CMD
 the image's entry point /sbin/init runs. Everything after ROOTFS belongs to
-CMD, flags included; "--" ends the launcher's flags.`,
+CMD, flags included; "--" ends the launcher's flags.
+
+A SIZE or RATE is bytes with an optional k, m, g or t suffix (powers of
+1024, any case, optionally followed by b or ib): 4096, 512k, 64MB, 1GiB.`,
 		exit: exitRun,
 	},
 	"ps": {
@@ -49,6 +52,14 @@ CMD, flags included; "--" ends the launcher's flags.`,
 		summary: "Print containers' configuration and state as a JSON array",
 		about: `Print the configuration and state of one or more containers as a JSON
 array. A container is named by its ID, a unique prefix of it, or its NAME.`,
+		exit: exitEach,
+	},
+	"stats": {
+		usage:   "launcher stats [OPTIONS] ID|NAME...",
+		summary: "Show containers' resource usage",
+		about: `Show the resource usage of one or more containers (CPU, memory, processes,
+block I/O), refreshed until interrupted, or once with --no-stream. A
+container is named by its ID, a unique prefix of it, or its NAME.`,
 		exit: exitEach,
 	},
 	"stop": {

@@ -48,6 +48,9 @@ func TestUsage(t *testing.T) {
 			t.Errorf("the global usage does not list %s", c)
 		}
 	}
+	if !strings.Contains(Usage(""), "\n  stats     Show containers' resource usage\n") {
+		t.Errorf("the global usage does not list stats as expected:\n%s", Usage(""))
+	}
 	if u := Usage("frob"); u != "" {
 		t.Errorf("Usage(frob) = %q, want empty", u)
 	}

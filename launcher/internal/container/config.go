@@ -22,6 +22,18 @@ type Config struct {
 	ResolvConf []byte   // written to /etc/resolv.conf when the image has none; nil: respect the image's
 	RunHost    []File   // files for /run/host (systemd's Container Interface)
 	InitBinary string   // with --init: host path of our init, bound at /run/host/init
+	// Cgroupfs is how /sys/fs/cgroup looks inside: the host's layout, each
+	// hierarchy rooted at the container's own cgroup (cgroup namespace).
+	Cgroupfs []CgroupMount
+}
+
+// CgroupMount is one cgroup hierarchy mounted under /sys/fs/cgroup.
+type CgroupMount struct {
+	Name     string   // directory under /sys/fs/cgroup ("" = /sys/fs/cgroup itself, v2-only hosts)
+	Type     string   // "cgroup" (v1) or "cgroup2"
+	Options  string   // v1: the hierarchy's controllers, e.g. "cpu,cpuacct" or "none,name=systemd"
+	Writable bool     // name=systemd and cgroup2 stay writable for an init that manages its own subtree
+	Links    []string // other names for it (e.g. "cpu" and "cpuacct" for "cpu,cpuacct")
 }
 
 // Mount is a volume (bind) or a tmpfs.

@@ -60,6 +60,10 @@ func stage2() error {
 		return failf(CodeLauncher, "reading the container config: %v", err)
 	}
 	configPipe.Close()
+	// The config arrives once the launcher has put us in our cgroup.
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return failf(CodeLauncher, "unsharing the cgroup namespace: %v", err)
+	}
 	root, err := buildRoot(&cfg)
 	if err != nil {
 		return err
@@ -96,7 +100,7 @@ func buildRoot(cfg *Config) (string, error) {
 		return "", failf(CodeLauncher, "mounting the image %s as an overlay: %v", cfg.Image, err)
 	}
 	for _, step := range []func(string, *Config) error{
-		mountPoints, writeResolvConf, mountProc, mountSys, mountDev, mountRunAndTmp, writeRunHost, mountUser,
+		mountPoints, writeResolvConf, mountProc, mountSys, mountCgroupfs, mountDev, mountRunAndTmp, writeRunHost, mountUser,
 	} {
 		if err := step(root, cfg); err != nil {
 			return "", err
@@ -184,6 +188,59 @@ func mountProc(root string, _ *Config) error {
 func mountSys(root string, _ *Config) error {
 	if err := unix.Mount("sysfs", root+"/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
 		return failf(CodeLauncher, "mounting /sys: %v", err)
+	}
+	return nil
+}
+
+// mountCgroupfs mounts the container's cgroup hierarchies under
+// /sys/fs/cgroup as the host has them. In the container's cgroup namespace
+// each shows the container's own cgroup as its root, with its limits.
+func mountCgroupfs(root string, cfg *Config) error {
+	if len(cfg.Cgroupfs) == 0 {
+		return nil
+	}
+	base := root + "/sys/fs/cgroup"
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if len(cfg.Cgroupfs) == 1 && cfg.Cgroupfs[0].Name == "" { // v2 only
+		m := cfg.Cgroupfs[0]
+		if err := unix.Mount("cgroup2", base, "cgroup2", flags, ""); err != nil {
+			return failf(CodeLauncher, "mounting /sys/fs/cgroup: %v", err)
+		}
+		if !m.Writable {
+			return remountReadOnlyPath(base)
+		}
+		return nil
+	}
+	if err := unix.Mount("tmpfs", base, "tmpfs", flags, "mode=0755,size=64k"); err != nil {
+		return failf(CodeLauncher, "mounting /sys/fs/cgroup: %v", err)
+	}
+	for _, m := range cfg.Cgroupfs {
+		target := base + "/" + m.Name
+		if err := os.Mkdir(target, 0o755); err != nil {
+			return failf(CodeLauncher, "creating /sys/fs/cgroup/%s: %v", m.Name, err)
+		}
+		if err := unix.Mount("cgroup", target, m.Type, flags, m.Options); err != nil {
+			return failf(CodeLauncher, "mounting /sys/fs/cgroup/%s (%s): %v", m.Name, m.Options, err)
+		}
+		if !m.Writable {
+			if err := remountReadOnlyPath(target); err != nil {
+				return err
+			}
+		}
+		for _, link := range m.Links {
+			if err := os.Symlink(m.Name, base+"/"+link); err != nil {
+				return failf(CodeLauncher, "linking /sys/fs/cgroup/%s: %v", link, err)
+			}
+		}
+	}
+	return remountReadOnlyPath(base)
+}
+
+// remountReadOnlyPath makes the mount at p (inside our own tmpfs or a
+// cgroupfs we just mounted, so no symlink can be planted) read-only.
+func remountReadOnlyPath(p string) error {
+	if err := unix.Mount("", p, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+		return failf(CodeLauncher, "remounting %s read-only: %v", p, err)
 	}
 	return nil
 }

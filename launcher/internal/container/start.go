@@ -9,10 +9,12 @@ import (
 	"syscall"
 )
 
-// namespaces every container gets. User namespaces come with the
+// namespaces every container gets at clone. User namespaces come with the
 // confinement work; the network is private (only lo) until networking.
+// The cgroup namespace is unshared by stage 2 once it is in its cgroup, so
+// that cgroup, not the launcher's, is the container's root.
 const namespaces = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS |
-	syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP
+	syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET
 
 // Stdio is what the container's stdin, stdout and stderr are.
 type Stdio struct {
@@ -46,6 +48,7 @@ type Pending struct {
 	proc    *Process
 	configW *os.File
 	errR    *os.File
+	started bool // Start ran: stage 2 is the container now, or reaped
 }
 
 // Spawn clones stage 2 into fresh namespaces; it does nothing until Start.
@@ -53,7 +56,10 @@ type Pending struct {
 // The caller must hold its OS thread locked (runtime.LockOSThread) for the
 // container's lifetime: the container gets SIGKILL when the thread that
 // started it exits, which is how a dead launcher takes its container along.
-func Spawn(stdio Stdio) (*Pending, error) {
+//
+// cgroupDir, when not nil, is the container's cgroup v2 directory: the
+// child is born in it (CLONE_INTO_CGROUP), never running outside its limits.
+func Spawn(stdio Stdio, cgroupDir *os.File) (*Pending, error) {
 	configR, configW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -66,18 +72,22 @@ func Spawn(stdio Stdio) (*Pending, error) {
 	}
 	// syscall.ForkExec, not os/exec: the latter probes pidfd support with
 	// an extra fork on first use, which every container start would pay.
+	sys := &syscall.SysProcAttr{
+		Cloneflags: namespaces,
+		Pdeathsig:  syscall.SIGKILL,
+		// Its own session: a terminal's Ctrl-C reaches the launcher,
+		// which forwards it, not the container twice.
+		Setsid:  true,
+		Setctty: stdio.Terminal,
+		Ctty:    0,
+	}
+	if cgroupDir != nil {
+		sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupDir.Fd())
+	}
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{Stage2Arg0}, &syscall.ProcAttr{
 		Env:   []string{},
 		Files: []uintptr{stdio.In.Fd(), stdio.Out.Fd(), stdio.Err.Fd(), configR.Fd(), errW.Fd()}, // config: 3, errors: 4
-		Sys: &syscall.SysProcAttr{
-			Cloneflags: namespaces,
-			Pdeathsig:  syscall.SIGKILL,
-			// Its own session: a terminal's Ctrl-C reaches the launcher,
-			// which forwards it, not the container twice.
-			Setsid:  true,
-			Setctty: stdio.Terminal,
-			Ctty:    0,
-		},
+		Sys:   sys,
 	})
 	configR.Close()
 	errW.Close()
@@ -89,8 +99,16 @@ func Spawn(stdio Stdio) (*Pending, error) {
 	return &Pending{proc: &Process{Pid: pid}, configW: configW, errR: errR}, nil
 }
 
-// Abort kills a stage 2 that has not been given its config.
+// Pid is stage 2's pid, which becomes the container's PID 1.
+func (p *Pending) Pid() int { return p.proc.Pid }
+
+// Abort kills a stage 2 that has not been given its config; after Start
+// it does nothing (the pid may already belong to someone else).
 func (p *Pending) Abort() {
+	if p.started {
+		return
+	}
+	p.started = true
 	p.configW.Close()
 	p.errR.Close()
 	p.proc.Signal(syscall.SIGKILL)
@@ -100,6 +118,7 @@ func (p *Pending) Abort() {
 // Start hands stage 2 its config and returns once the entry point runs,
 // or with a *StartError saying why it does not.
 func (p *Pending) Start(cfg *Config) (*Process, error) {
+	p.started = true
 	defer p.errR.Close()
 	err := json.NewEncoder(p.configW).Encode(cfg)
 	p.configW.Close()

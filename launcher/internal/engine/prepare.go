@@ -11,8 +11,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/inroot"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
@@ -178,4 +180,38 @@ func checkImage(image string) error {
 		return userErrorf("%s: not a directory (an image is a root filesystem directory)", image)
 	}
 	return nil
+}
+
+// cgroupMounts mirrors the host's cgroupfs layout for the container's
+// /sys/fs/cgroup: one mount per v1 hierarchy (co-mounted controllers
+// share one, with symlinks for each name) and the cgroup2 tree.
+func cgroupMounts(l *cgroups.Layout) []container.CgroupMount {
+	if l.Mode == "v2" {
+		return []container.CgroupMount{{Type: "cgroup2", Writable: true}}
+	}
+	byMount := map[string][]string{}
+	for ctrl, mnt := range l.V1 {
+		byMount[mnt] = append(byMount[mnt], ctrl)
+	}
+	var mounts []container.CgroupMount
+	for mnt, ctrls := range byMount {
+		sort.Strings(ctrls)
+		m := container.CgroupMount{Name: filepath.Base(mnt), Type: "cgroup", Options: strings.Join(ctrls, ",")}
+		if len(ctrls) == 1 && strings.HasPrefix(ctrls[0], "name=") {
+			// A named hierarchy without controllers: systemd's own tracking,
+			// which an init in the container manages, so it stays writable.
+			m.Options, m.Writable = "none,"+ctrls[0], true
+		}
+		for _, c := range ctrls {
+			if c != m.Name && !strings.HasPrefix(c, "name=") {
+				m.Links = append(m.Links, c)
+			}
+		}
+		mounts = append(mounts, m)
+	}
+	if l.V2 != "" {
+		mounts = append(mounts, container.CgroupMount{Name: filepath.Base(l.V2), Type: "cgroup2", Writable: true})
+	}
+	sort.Slice(mounts, func(i, j int) bool { return mounts[i].Name < mounts[j].Name })
+	return mounts
 }

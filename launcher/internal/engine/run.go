@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
@@ -42,22 +46,60 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if err != nil {
 		return container.CodeLauncher, err
 	}
-	// Stage 2 starts up (a Go process, new namespaces) while the state
-	// entry is written; it gets its config only once the entry exists.
-	pending, err := container.Spawn(stdio)
-	if err != nil {
-		return container.CodeLauncher, err
+	// undo holds what has been created so far, for failures half-way.
+	var undo []func()
+	failed := func(code int, err error) (int, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return code, err
 	}
-	if err := store.Create(newRecord(s, cfg)); err != nil {
-		pending.Abort()
+
+	// The cgroup exists, with its limits, before stage 2 does: stage 2 is
+	// born into it (v2) or moved into it (v1) before it gets its config, so
+	// the payload never runs outside its limits.
+	layout, err := cgroups.Detect()
+	if err != nil {
+		return container.CodeLauncher, fmt.Errorf("cgroups: %v", err)
+	}
+	var resources *specs.LinuxResources
+	if s.Linux != nil {
+		resources = s.Linux.Resources
+	}
+	cg, err := cgroups.Create(layout, s.CgroupParent, "stdcontainer-"+s.ID[:12], resources)
+	if err != nil {
 		return container.CodeLauncher, &UserError{err.Error()}
 	}
-	// From here on every exit path removes what was created, unless the
-	// user wants the stopped container kept (no --rm).
+	undo = append(undo, func() { cg.Destroy() })
+	cfg.Cgroupfs = cgroupMounts(layout)
+	var cgroupDir *os.File
+	if layout.Mode == "v2" {
+		if cgroupDir, err = cg.Dir(); err != nil {
+			return failed(container.CodeLauncher, err)
+		}
+		defer cgroupDir.Close()
+	}
+
+	// Stage 2 starts up (a Go process, new namespaces) while the state
+	// entry is written; it gets its config only once the entry exists.
+	pending, err := container.Spawn(stdio, cgroupDir)
+	if err != nil {
+		return failed(container.CodeLauncher, err)
+	}
+	undo = append(undo, pending.Abort)
+	if cgroupDir == nil {
+		if err := cg.Join(pending.Pid()); err != nil {
+			return failed(container.CodeLauncher, fmt.Errorf("joining the container's cgroup: %v", err))
+		}
+	}
+	record := newRecord(s, cfg)
+	record.CgroupPaths = cg.Paths()
+	if err := store.Create(record); err != nil {
+		return failed(container.CodeLauncher, &UserError{err.Error()})
+	}
+	undo = append(undo, func() { store.Remove(s.ID) })
 	if err := os.Mkdir(scratch, 0o700); err != nil {
-		pending.Abort()
-		store.Remove(s.ID)
-		return container.CodeLauncher, err
+		return failed(container.CodeLauncher, err)
 	}
 	// Subscribing costs the Go runtime ~30 µs per signal: done while the
 	// container starts rather than before.
@@ -68,12 +110,11 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 
 	proc, err := pending.Start(cfg)
 	if err != nil {
-		store.Remove(s.ID)
 		var se *container.StartError
 		if errors.As(err, &se) {
-			return se.Code, err
+			return failed(se.Code, err)
 		}
-		return container.CodeLauncher, err
+		return failed(container.CodeLauncher, err)
 	}
 	startTime, _ := state.StartTime(proc.Pid)
 	store.Update(s.ID, func(c *state.Container) error {
@@ -101,6 +142,9 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 			waiting = false
 		}
 	}
+	// PID 1 is gone, so the kernel is killing the rest of its PID
+	// namespace; Destroy makes sure, then removes the cgroup directories.
+	cg.Destroy()
 	os.Remove(scratch)
 	if s.Remove {
 		store.Remove(s.ID)
@@ -145,6 +189,7 @@ func newRecord(s *spec.Spec, cfg *container.Config) *state.Container {
 		},
 		NetworkSettings: state.NetworkSettings{Mode: "private"},
 	}
+	applyResources(&c.HostConfig, s)
 	for _, m := range cfg.Mounts {
 		switch m.Type {
 		case "bind":
@@ -165,4 +210,45 @@ func sizeOption(size int64) string {
 		return ""
 	}
 	return "size=" + strconv.FormatInt(size, 10)
+}
+
+// applyResources records the limits in HostConfig as docker inspect shows them.
+func applyResources(h *state.HostConfig, s *spec.Spec) {
+	h.CgroupParent = s.CgroupParent
+	h.Cgroup = "stdcontainer-" + s.ID[:12]
+	if s.Linux == nil || s.Linux.Resources == nil {
+		return
+	}
+	r := s.Linux.Resources
+	if m := r.Memory; m != nil {
+		h.Memory, h.MemorySwap, h.MemoryReservation = deref(m.Limit), deref(m.Swap), deref(m.Reservation)
+	}
+	if c := r.CPU; c != nil {
+		if c.Quota != nil && c.Period != nil && *c.Period > 0 {
+			h.NanoCpus = *c.Quota * 1e9 / int64(*c.Period)
+		}
+		h.CpuShares, h.CpusetCpus, h.CpusetMems = int64(deref(c.Shares)), c.Cpus, c.Mems
+	}
+	if r.Pids != nil {
+		h.PidsLimit = deref(r.Pids.Limit)
+	}
+	if b := r.BlockIO; b != nil {
+		h.BlkioWeight = deref(b.Weight)
+		devices := func(in []specs.LinuxThrottleDevice) (out []state.ThrottleDevice) {
+			for _, d := range in {
+				out = append(out, state.ThrottleDevice{Path: fmt.Sprintf("%d:%d", d.Major, d.Minor), Rate: d.Rate})
+			}
+			return out
+		}
+		h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = devices(b.ThrottleReadBpsDevice), devices(b.ThrottleWriteBpsDevice)
+		h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = devices(b.ThrottleReadIOPSDevice), devices(b.ThrottleWriteIOPSDevice)
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

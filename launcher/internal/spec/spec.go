@@ -28,6 +28,9 @@ type Spec struct {
 	Init bool
 	// StopSignal is sent by `stop` first ("" = SIGRTMIN+3 for systemd, else SIGTERM).
 	StopSignal string
+	// CgroupParent is where the container's cgroup goes in each hierarchy
+	// ("" = under the launcher's own cgroup); limits are Linux.Resources.
+	CgroupParent string
 }
 
 // DefaultPath is the PATH a container gets when nothing sets one (docker's).

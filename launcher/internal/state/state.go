@@ -113,6 +113,9 @@ type Container struct {
 	// PidStartTime is State.Pid's start time (field 22 of /proc/PID/stat),
 	// so a recycled pid is not mistaken for the container.
 	PidStartTime uint64
+	// CgroupPaths are the container's cgroup directories, one per
+	// hierarchy, so that gc can remove them after a crash.
+	CgroupPaths []string `json:",omitempty"`
 }
 
 // State is the container's run state, as in docker inspect.
@@ -148,6 +151,29 @@ type HostConfig struct {
 	AutoRemove     bool
 	Init           bool
 	NetworkMode    string
+
+	// The resource limits applied, with docker's names and units.
+	Memory               int64            // bytes, 0 = unlimited
+	MemorySwap           int64            // memory+swap bytes, -1 = unlimited
+	MemoryReservation    int64            //
+	NanoCpus             int64            // --cpus × 1e9
+	CpuShares            int64            //
+	CpusetCpus           string           //
+	CpusetMems           string           //
+	PidsLimit            int64            // 0 = unset, -1 = unlimited
+	BlkioWeight          uint16           //
+	BlkioDeviceReadBps   []ThrottleDevice `json:",omitempty"`
+	BlkioDeviceWriteBps  []ThrottleDevice `json:",omitempty"`
+	BlkioDeviceReadIOps  []ThrottleDevice `json:",omitempty"`
+	BlkioDeviceWriteIOps []ThrottleDevice `json:",omitempty"`
+	CgroupParent         string           //
+	Cgroup               string           // the container's cgroup path (in its hierarchies)
+}
+
+// ThrottleDevice is one disk IO limit, as docker inspect shows it.
+type ThrottleDevice struct {
+	Path string
+	Rate uint64
 }
 
 // NetworkSettings describes the container's network, as in docker inspect.

@@ -1,0 +1,309 @@
+// Package cgroups puts a container in its own cgroup in every mounted
+// hierarchy and applies docker's resource flags there, on cgroup v1, v2
+// and hybrid hosts (v1 for the controllers plus an empty cgroup2 tree).
+//
+// The limits come as runtime-spec LinuxResources with docker's meanings
+// (Memory.Swap is memory+swap, -1 is unlimited, 0 is unset); errors name
+// the docker flag and the cgroup file. A driver per version (v1Driver,
+// v2Driver) does the writing, one file per controller: memory.go, cpu.go,
+// cpuset.go, pids.go, io.go.
+//
+// Device access (LinuxResources.Devices) is not handled here: the
+// launcher builds the container's /dev itself.
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Cgroup is one container's cgroup in every hierarchy.
+type Cgroup struct {
+	fs   fsys
+	mode string
+	hs   []*hierarchy
+}
+
+// Create makes the container's cgroup named name (e.g.
+// "stdcontainer-<12 hex>") under parent in every hierarchy, then writes
+// every limit in r (nil: none).
+//
+// parent "" nests under the caller's own cgroup of each hierarchy; a path
+// starting with "/" is taken from the hierarchy's root (docker's
+// --cgroup-parent); any other path is relative to the caller's own cgroup.
+// Missing parent directories are made and left in place afterwards, as
+// docker does, because other containers may share them.
+//
+// On v2, the controllers the limits need are enabled in
+// cgroup.subtree_control from the parent it nests under (or the deepest
+// existing ancestor) down; a non-root parent holding processes cannot
+// enable any, and Create says so. On any failure Create removes every
+// directory it made.
+func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, error) {
+	if r == nil {
+		r = &specs.LinuxResources{}
+	}
+	if err := validateName(name); err != nil {
+		return nil, err
+	}
+	if err := validate(r); err != nil {
+		return nil, err
+	}
+	fs := l.fsys()
+	c := &Cgroup{fs: fs, mode: l.Mode}
+	byMount := map[string]*hierarchy{}
+	for _, m := range l.mounts() {
+		h := &hierarchy{mount: m}
+		if m == l.V2 {
+			h.v2, h.ctrls, h.d = true, l.V2Controllers, v2Driver{fs: fs, r: r}
+		} else {
+			h.ctrls, h.d = l.v1Of(m), v1Driver{fs: fs}
+		}
+		base, err := l.base(m, parent)
+		if err != nil {
+			return nil, err
+		}
+		h.dir = filepath.Join(m, base, name)
+		c.hs = append(c.hs, h)
+		byMount[m] = h
+	}
+	// A controller is bound to one hierarchy: v1 if mounted there, else v2.
+	for _, lm := range limiters {
+		if !lm.wanted(r) {
+			continue
+		}
+		switch {
+		case l.V1[lm.v1] != "":
+			h := byMount[l.V1[lm.v1]]
+			h.limits = append(h.limits, lm)
+		case l.V2 != "" && l.hasV2(lm.v2):
+			h := byMount[l.V2]
+			h.limits = append(h.limits, lm)
+		case l.V2 != "":
+			return nil, fmt.Errorf("%s: the %s controller is not available (not a cgroup v1 mount, not in %s)",
+				lm.flag(r), lm.v2, filepath.Join(l.V2, "cgroup.controllers"))
+		default:
+			return nil, fmt.Errorf("%s: the %s controller is not mounted", lm.flag(r), lm.v1)
+		}
+	}
+
+	var made []string
+	fail := func(err error) (*Cgroup, error) {
+		if rerr := removeMade(fs, made); rerr != nil {
+			err = fmt.Errorf("%w (and cleaning up: %v)", err, rerr)
+		}
+		return nil, err
+	}
+	for _, h := range c.hs {
+		mk, err := mkdirs(fs, h)
+		made = append(made, mk...)
+		if err != nil {
+			return fail(err)
+		}
+	}
+	for _, h := range c.hs {
+		for _, lm := range h.limits {
+			if err := lm.set(h.d, setter{fs: fs, dir: h.dir}, r); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// base returns the cgroup path (from the hierarchy's root) that the
+// container nests under in the hierarchy mounted at m.
+func (l *Layout) base(m, parent string) (string, error) {
+	if strings.HasPrefix(parent, "/") {
+		return filepath.Clean(parent), nil
+	}
+	own, ok := l.Own[m]
+	if !ok {
+		return "", fmt.Errorf("cgroups: /proc/self/cgroup does not say which cgroup of %s this process is in", m)
+	}
+	// Join cleans: "../x" cannot climb above the hierarchy's root.
+	return filepath.Join("/", own, parent), nil
+}
+
+func validateName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\n\x00") {
+		return fmt.Errorf("cgroups: invalid cgroup name %q", name)
+	}
+	return nil
+}
+
+// validate refuses, before anything is created, what no kernel would take
+// and the fields this package cannot apply: silently skipping a limit
+// would run the container unconfined.
+func validate(r *specs.LinuxResources) error {
+	if err := validateMemory(r.Memory); err != nil {
+		return err
+	}
+	if c := r.CPU; c != nil {
+		if c.Quota != nil && *c.Quota < -1 {
+			return fmt.Errorf("--cpus: invalid quota %d", *c.Quota)
+		}
+		if err := validateList("--cpuset-cpus", c.Cpus); err != nil {
+			return err
+		}
+		if err := validateList("--cpuset-mems", c.Mems); err != nil {
+			return err
+		}
+	}
+	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit < -1 {
+		return fmt.Errorf("--pids-limit %d: invalid", *r.Pids.Limit)
+	}
+	if b := r.BlockIO; b != nil && b.Weight != nil && *b.Weight != 0 && (*b.Weight < 10 || *b.Weight > 1000) {
+		return fmt.Errorf("--blkio-weight %d: invalid (range is 10 to 1000)", *b.Weight)
+	}
+	var unsupported []string
+	if m := r.Memory; m != nil {
+		if m.Kernel != nil {
+			unsupported = append(unsupported, "memory.kernel")
+		}
+		if m.KernelTCP != nil {
+			unsupported = append(unsupported, "memory.kernelTCP")
+		}
+		if m.Swappiness != nil {
+			unsupported = append(unsupported, "memory.swappiness")
+		}
+		if m.DisableOOMKiller != nil && *m.DisableOOMKiller {
+			unsupported = append(unsupported, "memory.disableOOMKiller")
+		}
+	}
+	if c := r.CPU; c != nil {
+		if c.Burst != nil {
+			unsupported = append(unsupported, "cpu.burst")
+		}
+		if c.RealtimeRuntime != nil || c.RealtimePeriod != nil {
+			unsupported = append(unsupported, "cpu.realtime*")
+		}
+		if c.Idle != nil {
+			unsupported = append(unsupported, "cpu.idle")
+		}
+	}
+	if b := r.BlockIO; b != nil && (b.LeafWeight != nil || len(b.WeightDevice) > 0) {
+		unsupported = append(unsupported, "blockIO.leafWeight/weightDevice")
+	}
+	if len(r.HugepageLimits) > 0 {
+		unsupported = append(unsupported, "hugepageLimits")
+	}
+	if r.Network != nil {
+		unsupported = append(unsupported, "network")
+	}
+	if len(r.Rdma) > 0 {
+		unsupported = append(unsupported, "rdma")
+	}
+	if len(r.Unified) > 0 {
+		unsupported = append(unsupported, "unified")
+	}
+	if len(unsupported) > 0 {
+		return fmt.Errorf("cgroups: resources not supported: %s", strings.Join(unsupported, ", "))
+	}
+	return nil
+}
+
+// mkdirs makes h.dir and any missing ancestors below the mount point,
+// returning what it made (even on failure).
+func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
+	rel, err := filepath.Rel(h.mount, h.dir)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return nil, fmt.Errorf("cgroups: %s is not below %s", h.dir, h.mount)
+	}
+	cur := h.mount
+	for _, comp := range strings.Split(rel, "/") {
+		next := filepath.Join(cur, comp)
+		leaf := next == h.dir
+		if !leaf && exists(next) {
+			cur = next
+			continue
+		}
+		if err := h.d.beforeChild(h, cur); err != nil {
+			return made, err
+		}
+		if err := fs.mkdir(next); err != nil {
+			switch {
+			case errors.Is(err, unix.EEXIST) && !leaf:
+				// Made concurrently by someone else: use it.
+			case errors.Is(err, unix.EEXIST):
+				return made, fmt.Errorf("cgroups: %s already exists", next)
+			default:
+				return made, fmt.Errorf("cgroups: mkdir %s: %w", next, unwrapErrno(err))
+			}
+		} else {
+			made = append(made, next)
+			if err := h.d.afterMkdir(h, next); err != nil {
+				return made, err
+			}
+		}
+		cur = next
+	}
+	return made, nil
+}
+
+// removeMade undoes Create's mkdirs, deepest first. Nothing ran in them.
+func removeMade(fs fsys, made []string) error {
+	var errs []error
+	for i := len(made) - 1; i >= 0; i-- {
+		if err := fs.rmdir(made[i]); err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("rmdir %s: %w", made[i], unwrapErrno(err)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Join moves process pid into the container's cgroup of every hierarchy:
+// the v1 ones, name=systemd, and cgroup2 (unified on hybrid hosts), so
+// that /proc/PID/cgroup names the container everywhere.
+func (c *Cgroup) Join(pid int) error {
+	for _, h := range c.hs {
+		p := filepath.Join(h.dir, "cgroup.procs")
+		if err := c.fs.write(p, strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("cgroups: moving process %d to %s: %w", pid, p, unwrapErrno(err))
+		}
+	}
+	return nil
+}
+
+// Dir opens the container's cgroup2 directory O_PATH|O_DIRECTORY, for
+// starting the container's first process right in it with
+// CLONE_INTO_CGROUP (syscall.SysProcAttr.UseCgroupFD/CgroupFD). Only on
+// v2-only hosts: elsewhere the process needs Join for its v1 cgroups.
+func (c *Cgroup) Dir() (*os.File, error) {
+	if c.mode != "v2" {
+		return nil, fmt.Errorf("cgroups: CLONE_INTO_CGROUP needs a cgroup v2 host, this one is %s", c.mode)
+	}
+	for _, h := range c.hs {
+		if h.v2 {
+			fd, err := unix.Open(h.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil, &os.PathError{Op: "open", Path: h.dir, Err: err}
+			}
+			return os.NewFile(uintptr(fd), h.dir), nil
+		}
+	}
+	return nil, errors.New("cgroups: no cgroup v2 directory")
+}
+
+// Paths returns the container's cgroup directories, one per hierarchy,
+// for the state file: DestroyPaths and StatsFromPaths take them back.
+func (c *Cgroup) Paths() []string {
+	ps := make([]string, len(c.hs))
+	for i, h := range c.hs {
+		ps[i] = h.dir
+	}
+	return ps
+}
+
+// Destroy kills every process left in the container's cgroups and removes
+// them (and any cgroups the container made below them). See DestroyPaths.
+func (c *Cgroup) Destroy() error {
+	return destroyPaths(c.fs, c.Paths())
+}
