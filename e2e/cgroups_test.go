@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -141,4 +143,67 @@ func TestCgroupVisibleInsideAndProbe(t *testing.T) {
 		t.Errorf("probe with limits: exit %d\n%s", code, out)
 	}
 	assertNoCgroups(t)
+}
+
+func TestCgroupDeviceReadBps(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t, "--add", ddApplet(t)+":/"), t.TempDir()
+	backing := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(backing, make([]byte, 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "--find", "--show", "--direct-io=on", backing).Output()
+	if err != nil {
+		t.Skipf("no loop device: %v", err)
+	}
+	loop := strings.TrimSpace(string(out))
+	defer exec.Command("losetup", "-d", loop).Run()
+	// 2 MiB read with O_DIRECT (no page cache) at 1 MiB/s takes ~2 s.
+	res, stderr, code := launch(t, st, "run", "--rm", "-v", loop+":/dev/disk", "--device-read-bps", loop+":1mb", root, "sh", "-c",
+		`read -r t0 x < /proc/uptime; dd if=/dev/disk of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null; read -r t1 x < /proc/uptime; echo "wall=$t0 $t1"`)
+	m := regexp.MustCompile(`wall=([\d.]+) ([\d.]+)`).FindStringSubmatch(res)
+	if code != 0 || m == nil {
+		t.Fatalf("exit %d %q %q", code, res, stderr)
+	}
+	t0, _ := strconv.ParseFloat(m[1], 64)
+	t1, _ := strconv.ParseFloat(m[2], 64)
+	if rate := 2.0 / (t1 - t0); rate > 1.5 || rate < 0.3 {
+		t.Errorf("--device-read-bps 1mb: read at %.2f MiB/s", rate)
+	}
+	assertNoCgroups(t)
+}
+
+// ddApplet is a tree with /bin/dd pointing at busybox.
+func ddApplet(t *testing.T) string {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
+	os.Symlink("busybox", filepath.Join(dir, "bin", "dd"))
+	return dir
+}
+
+func TestLauncherStats(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t), t.TempDir()
+	out, _, code := launch(t, st, "run", "-d", "--name", "busy", "-m", "64m", "--pids-limit", "32", root, "sh", "-c", "while :; do :; done")
+	if code != 0 {
+		t.Fatalf("run -d: exit %d", code)
+	}
+	defer launch(t, st, "rm", "-f", "busy")
+	out, stderr, code := launch(t, st, "stats", "--no-stream", "--format", "json", "busy")
+	var s struct {
+		ID                     string
+		CPUPercent             float64
+		MemoryLimit, PidsLimit uint64
+		Pids                   uint64
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("stats: exit %d %q %q", code, out, stderr)
+	}
+	if s.MemoryLimit != 64<<20 || s.PidsLimit != 32 || s.Pids != 1 || s.CPUPercent < 20 {
+		t.Errorf("stats of a busy loop with -m 64m --pids-limit 32: %+v", s)
+	}
+	out, _, code = launch(t, st, "inspect", "busy")
+	if code != 0 || !strings.Contains(out, `"Memory": 67108864`) || !strings.Contains(out, `"PidsLimit": 32`) {
+		t.Errorf("inspect does not show the limits under HostConfig:\n%s", out)
+	}
 }

@@ -19,7 +19,7 @@ import (
 // The kernel can take well over a second to release a cgroup after an OOM
 // kill (the victim's memory is reclaimed first); giving up early would
 // leave the directories behind.
-const rmdirPatience = 10 * time.Second
+var rmdirPatience = 10 * time.Second
 
 // DestroyPaths kills every process left in the cgroup directories paths
 // (as from Paths, saved in a state file: for gc after a crash) and below
