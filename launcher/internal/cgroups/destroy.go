@@ -66,18 +66,12 @@ func destroyPaths(fsy fsys, paths []string) error {
 		return strings.Count(dirs[i], "/") > strings.Count(dirs[j], "/")
 	})
 
-	freeze(fsy, live, true)
-	for _, p := range live {
-		if k := filepath.Join(p, "cgroup.kill"); exists(k) {
-			fsy.write(k, "1") // the whole subtree, forks included
-		}
+	// The usual case: PID 1 exited and took its PID namespace along, so
+	// the cgroups are already empty and freezing and killing can be
+	// skipped (each costs a write per hierarchy and a wait).
+	if anyProcs(dirs) {
+		killAll(fsy, live, dirs, &errs)
 	}
-	for _, d := range dirs {
-		if err := killProcs(d); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	freeze(fsy, live, false)
 
 	deadline := time.Now().Add(rmdirPatience)
 	for _, d := range dirs {
@@ -86,6 +80,33 @@ func destroyPaths(fsy fsys, paths []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// anyProcs reports whether any of the cgroups still holds a process.
+func anyProcs(dirs []string) bool {
+	for _, d := range dirs {
+		if b, err := os.ReadFile(filepath.Join(d, "cgroup.procs")); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// killAll stops every process in the cgroups: frozen first so none can
+// fork while the rest are killed, then thawed so the killed can die.
+func killAll(fsy fsys, live, dirs []string, errs *[]error) {
+	freeze(fsy, live, true)
+	for _, p := range live {
+		if k := filepath.Join(p, "cgroup.kill"); exists(k) {
+			fsy.write(k, "1") // the whole subtree, forks included
+		}
+	}
+	for _, d := range dirs {
+		if err := killProcs(d); err != nil {
+			*errs = append(*errs, err)
+		}
+	}
+	freeze(fsy, live, false)
 }
 
 // freeze stops (or restarts) every process of the v1 freezer cgroup, or

@@ -80,24 +80,30 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		defer cgroupDir.Close()
 	}
 
-	// Stage 2 starts up (a Go process, new namespaces) while the state
-	// entry is written; it gets its config only once the entry exists.
+	// The state entry is written while stage 2 starts up (a Go process,
+	// new namespaces) and joins the cgroup; stage 2 gets its config only
+	// once the entry exists, so a name already in use stops it in time.
+	record := newRecord(s, cfg)
+	record.CgroupPaths = cg.Paths()
+	created := make(chan error, 1)
+	go func() { created <- store.Create(record) }()
 	pending, err := container.Spawn(stdio, cgroupDir)
+	if err == nil && cgroupDir == nil {
+		if err = cg.Join(pending.Pid()); err != nil {
+			pending.Abort()
+			err = fmt.Errorf("joining the container's cgroup: %v", err)
+		}
+	}
+	if createErr := <-created; createErr == nil {
+		undo = append(undo, func() { store.Remove(s.ID) })
+	} else if err == nil {
+		err = &UserError{createErr.Error()}
+		pending.Abort()
+	}
 	if err != nil {
 		return failed(container.CodeLauncher, err)
 	}
 	undo = append(undo, pending.Abort)
-	if cgroupDir == nil {
-		if err := cg.Join(pending.Pid()); err != nil {
-			return failed(container.CodeLauncher, fmt.Errorf("joining the container's cgroup: %v", err))
-		}
-	}
-	record := newRecord(s, cfg)
-	record.CgroupPaths = cg.Paths()
-	if err := store.Create(record); err != nil {
-		return failed(container.CodeLauncher, &UserError{err.Error()})
-	}
-	undo = append(undo, func() { store.Remove(s.ID) })
 	if err := os.Mkdir(scratch, 0o700); err != nil {
 		return failed(container.CodeLauncher, err)
 	}
