@@ -30,7 +30,7 @@ trap 'rm -rf "$work" "$state"' EXIT
 mkdir -p "$work/links/bin"
 ln -s busybox "$work/links/bin/true"
 out/bin/mkrootfs -o "$work/rootfs" --app "$(command -v busybox)":/bin/busybox --add "$work/links:/" >/dev/null
-mkdir -p "$work/bundle"
+mkdir -p "$work/bundle" "$work/bundle-limits"
 python3 - "$work" <<'PY'
 import json, subprocess, sys
 work = sys.argv[1]
@@ -41,6 +41,10 @@ cfg["process"]["terminal"] = False
 cfg["process"]["args"] = ["/bin/true"]
 cfg["root"] = {"path": work + "/rootfs", "readonly": True}
 json.dump(cfg, open(path, "w"), indent=2)
+# The same with --memory 64m --pids-limit 64 --cpus 1.
+cfg["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 64},
+                             "cpu": {"quota": 100000, "period": 100000}}
+json.dump(cfg, open(work + "/bundle-limits/config.json", "w"), indent=2)
 PY
 root=$work/rootfs
 declare -a names cmds
@@ -49,6 +53,8 @@ add "unshare+chroot (floor)" "unshare --fork --pid --mount --uts --ipc --net chr
 add "stdcontainer launcher"  "$PWD/out/bin/launcher --root $state run --rm $root /bin/true"
 add "crun, no cgroups"       "crun --cgroup-manager=disabled run --bundle $work/bundle bench-crun-nocg"
 add "crun, cgroupfs"         "crun run --bundle $work/bundle bench-crun"
+add "stdcontainer, limits"   "$PWD/out/bin/launcher --root $state run --rm --memory 64m --pids-limit 64 --cpus 1 $root /bin/true"
+add "crun, limits"           "crun run --bundle $work/bundle-limits bench-crun-limits"
 add "runc"                   "runc --root $state/runc run --bundle $work/bundle bench-runc"
 add "bwrap"                  "bwrap --unshare-all --ro-bind $root / --proc /proc --dev /dev /bin/true"
 
@@ -73,4 +79,6 @@ print("|---|---|---|---|---|")
 for name, r in res.items():
     ratio = res[us]["mean"] / r["mean"]
     print(f"| {name} | {r['mean']*1000:.2f} | {r['min']*1000:.2f} | {ratio:.2f} | {rss.get(name, '?')} |")
+lim = res["stdcontainer, limits"]["mean"] / res["crun, limits"]["mean"]
+print(f"\nWith --memory 64m --pids-limit 64 --cpus 1: launcher / crun = {lim:.2f}")
 PY
