@@ -282,6 +282,9 @@ func remove(store *state.Store, refs []string, force bool) int {
 		for i := 0; i < 100 && state.Owned(c); i++ {
 			time.Sleep(20 * time.Millisecond)
 		}
+		if !state.Owned(c) {
+			cgroups.DestroyPaths(c.CgroupPaths) // what a crashed launcher left
+		}
 		if err := store.Remove(c.Id); err != nil {
 			code = fail(1, err)
 			continue
@@ -299,13 +302,17 @@ func gc(store *state.Store) int {
 		return fail(exitLauncher, err)
 	}
 	for _, c := range all {
-		if c.State.Status == "exited" || state.Alive(c) || state.Owned(c) {
+		if state.Alive(c) || state.Owned(c) {
 			continue
 		}
-		// Its processes died with its PID namespace; its cgroups did not.
+		// Its processes died with its PID namespace; its cgroups did not
+		// if its launcher died before removing them (a no-op otherwise).
 		if err := cgroups.DestroyPaths(c.CgroupPaths); err != nil {
 			fail(1, fmt.Errorf("%s: %v", c.Id[:12], err))
 			continue
+		}
+		if c.State.Status == "exited" {
+			continue // a stopped container the user keeps until rm
 		}
 		if err := store.Remove(c.Id); err != nil {
 			fail(1, err)

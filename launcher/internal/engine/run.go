@@ -122,14 +122,22 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		}
 		return failed(container.CodeLauncher, err)
 	}
-	startTime, _ := state.StartTime(proc.Pid)
-	store.Update(s.ID, func(c *state.Container) error {
-		c.State = state.State{Status: "running", Running: true, Pid: proc.Pid, StartedAt: now()}
-		c.PidStartTime = startTime
-		c.MonitorPid = os.Getpid()
-		return nil
-	})
+	// Recording "running" and, at the end, removing the cgroups and the
+	// state are independent of each other and of the container: they run
+	// alongside it instead of adding to every container's start-to-exit.
+	running := make(chan struct{})
+	go func() {
+		startTime, _ := state.StartTime(proc.Pid)
+		store.Update(s.ID, func(c *state.Container) error {
+			c.State = state.State{Status: "running", Running: true, Pid: proc.Pid, StartedAt: now()}
+			c.PidStartTime = startTime
+			c.MonitorPid = os.Getpid()
+			return nil
+		})
+		close(running)
+	}()
 	if started != nil {
+		<-running // whoever is told it started may look at the state at once
 		started(s.ID)
 	}
 
@@ -150,7 +158,9 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	}
 	// PID 1 is gone, so the kernel is killing the rest of its PID
 	// namespace; Destroy makes sure, then removes the cgroup directories.
-	cg.Destroy()
+	destroyed := make(chan struct{})
+	go func() { cg.Destroy(); close(destroyed) }()
+	<-running
 	os.Remove(scratch)
 	if s.Remove {
 		store.Remove(s.ID)
@@ -160,6 +170,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 			return nil
 		})
 	}
+	<-destroyed
 	return code, nil
 }
 
