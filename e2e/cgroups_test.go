@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -206,4 +207,78 @@ func TestLauncherStats(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"Memory": 67108864`) || !strings.Contains(out, `"PidsLimit": 32`) {
 		t.Errorf("inspect does not show the limits under HostConfig:\n%s", out)
 	}
+}
+
+// TestCgroupEveryLimitIsWritten runs with every other limit flag and reads
+// the files back inside the container (its cgroups are its /sys/fs/cgroup).
+func TestCgroupEveryLimitIsWritten(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t), t.TempDir()
+	backing := filepath.Join(t.TempDir(), "disk.img")
+	os.WriteFile(backing, make([]byte, 1<<20), 0o644)
+	out, err := exec.Command("losetup", "--find", "--show", backing).Output()
+	if err != nil {
+		t.Skipf("no loop device: %v", err)
+	}
+	loop := strings.TrimSpace(string(out))
+	defer exec.Command("losetup", "-d", loop).Run()
+	var st0 syscall.Stat_t
+	syscall.Stat(loop, &st0)
+	dev := strconv.Itoa(int(st0.Rdev>>8&0xfff)) + ":" + strconv.Itoa(int(st0.Rdev&0xff|(st0.Rdev>>12)&0xfff00))
+	parent := "stdcontainer-test-parent-" + strconv.Itoa(os.Getpid())
+	defer func() { // --cgroup-parent directories are shared, so they stay: the test removes its own
+		for _, d := range []string{"cpu", "memory", "pids", "blkio", "cpuset", "cpuacct", "devices", "freezer", "systemd", "unified"} {
+			syscall.Rmdir("/sys/fs/cgroup/" + d + "/" + parent)
+		}
+	}()
+	files := map[string]string{
+		"memory/memory.soft_limit_in_bytes":      "16777216",
+		"cpu/cpu.shares":                         "512",
+		"cpuset/cpuset.cpus":                     "0",
+		"cpuset/cpuset.mems":                     "0",
+		"blkio/blkio.throttle.write_bps_device":  dev + " 2097152",
+		"blkio/blkio.throttle.read_iops_device":  dev + " 100",
+		"blkio/blkio.throttle.write_iops_device": dev + " 200",
+		"cpu/cpu.cfs_quota_us":                   "150000",
+	}
+	var script strings.Builder
+	for f := range files {
+		script.WriteString("echo \"" + f + "=$(cat /sys/fs/cgroup/" + f + ")\"; ")
+	}
+	script.WriteString(`echo "cgroup=$(grep :pids: /proc/self/cgroup)"; echo "weight=$(cat /sys/fs/cgroup/blkio/blkio.bfq.weight 2>/dev/null || cat /sys/fs/cgroup/blkio/blkio.weight)"`)
+	res, stderr, code := launch(t, st, "run", "--rm", "--memory", "32m", "--memory-reservation", "16m", "--cpu-shares", "512",
+		"--cpus", "1.5", "--cpuset-cpus", "0", "--cpuset-mems", "0", "--blkio-weight", "300",
+		"--device-write-bps", loop+":2mb", "--device-read-iops", loop+":100", "--device-write-iops", loop+":200",
+		"--cgroup-parent", "/"+parent, root, "sh", "-c", script.String())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for f, want := range files {
+		if !strings.Contains(res, f+"="+want+"\n") {
+			t.Errorf("%s: want %q in:\n%s", f, want, res)
+		}
+	}
+	if !strings.Contains(res, "weight=300") && !strings.Contains(res, "weight=default 300") {
+		t.Errorf("--blkio-weight 300 not applied:\n%s", res)
+	}
+	if !strings.Contains(res, "cgroup=8:pids:/\n") && !regexp.MustCompile(`cgroup=\d+:pids:/\n`).MatchString(res) {
+		t.Errorf("the container must see its own cgroup as the root:\n%s", res)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/pids/" + parent); err != nil {
+		t.Errorf("--cgroup-parent /%s was not used: %v", parent, err)
+	}
+	// The container's own cgroups are gone (else the deferred rmdir of the
+	// parents fails, and the suite's final check reports them).
+	if entries, _ := os.ReadDir("/sys/fs/cgroup/pids/" + parent); hasDir(entries) {
+		t.Errorf("the container's cgroup is left under --cgroup-parent: %v", entries)
+	}
+}
+
+func hasDir(entries []os.DirEntry) bool {
+	for _, e := range entries {
+		if e.IsDir() {
+			return true
+		}
+	}
+	return false
 }
