@@ -53,6 +53,7 @@ func specFromCLI(r *cli.Run) (*spec.Spec, error) {
 	}
 	s := &spec.Spec{
 		CgroupParent: r.Resources.CgroupParent,
+		Network:      r.Network,
 		Name:         r.Name,
 		Image:        image,
 		Detach:       r.Detach,
@@ -75,6 +76,9 @@ func specFromCLI(r *cli.Run) (*spec.Spec, error) {
 			opts[1] = "ro"
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Type: "bind", Source: v.Source, Destination: v.Target, Options: opts})
+	}
+	for _, l := range r.Listen {
+		s.Listen = append(s.Listen, spec.Listen{Network: l.Network, Address: l.Address, Name: l.Name})
 	}
 	for _, t := range r.Tmpfs {
 		m := specs.Mount{Type: "tmpfs", Source: "tmpfs", Destination: t.Target}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,6 +146,9 @@ func run(store *state.Store, r *cli.Run) int {
 		return runWithTerminal(store, s, r.Interactive)
 	}
 	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	// Started by socket activation ourselves: those sockets go on to the
+	// container first, under their names.
+	stdio.Sockets, s.InheritedSockets = inheritedSockets()
 	if !r.Interactive {
 		devNull, err := os.Open(os.DevNull)
 		if err != nil {
@@ -198,6 +202,33 @@ func runWithTerminal(store *state.Store, s *spec.Spec, interactive bool) int {
 		return fail(code, err)
 	}
 	return code
+}
+
+// inheritedSockets are the fds sd_listen_fds(3) would return: 3, 4, ...
+// when LISTEN_PID is our pid. They are taken, so no child sees LISTEN_*.
+func inheritedSockets() ([]*os.File, []string) {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n < 1 {
+		return nil, nil
+	}
+	given := strings.Split(os.Getenv("LISTEN_FDNAMES"), ":")
+	var files []*os.File
+	var names []string
+	for i := 0; i < n; i++ {
+		files = append(files, os.NewFile(uintptr(3+i), "activation"))
+		name := "unknown" // sd_listen_fds_with_names' default
+		if i < len(given) && given[i] != "" {
+			name = given[i]
+		}
+		names = append(names, name)
+	}
+	for _, v := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
+		os.Unsetenv(v)
+	}
+	return files, names
 }
 
 // check is `launcher check ROOTFS`: the chroot test's findings.

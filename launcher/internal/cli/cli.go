@@ -161,6 +161,10 @@ type Run struct {
 	Tmpfs []Tmpfs
 	// StopSignal is --stop-signal as given (ParseSignal accepts it), or "".
 	StopSignal string
+	// Network is --network: "private" (the default) or "host".
+	Network string
+	// Listen holds the --listen sockets in order.
+	Listen []Listen
 	// Resources holds the resource limits (--memory, --cpus, ...).
 	Resources Resources
 	// Rootfs is the image directory: never empty (existence is not checked).
@@ -512,6 +516,49 @@ func checkTarget(b *builder, target string) error {
 			}
 		}
 	}
+	return nil
+}
+
+// Listen is one --listen socket, bound by the launcher on the host side
+// and passed to the container by socket activation.
+type Listen struct {
+	Network string // "tcp", "udp" or "unix"
+	Address string // host:port, or a socket path
+	Name    string // its LISTEN_FDNAMES entry
+}
+
+func setNetwork(b *builder, v string) error {
+	switch v {
+	case "host", "private":
+		b.run().Network = v
+		return nil
+	}
+	return errors.New("want host or private")
+}
+
+func setListen(b *builder, v string) error {
+	addr, name, hasName := strings.Cut(v, "=")
+	l := Listen{Network: "tcp", Address: addr}
+	if n, a, ok := strings.Cut(addr, ":"); ok && (n == "tcp" || n == "udp" || n == "unix") {
+		l.Network, l.Address = n, a
+	}
+	switch {
+	case l.Address == "":
+		return errors.New("want [tcp:|udp:|unix:]ADDR[=NAME]")
+	case l.Network == "unix" && !strings.HasPrefix(l.Address, "/"):
+		return errors.New("a unix socket path must be absolute")
+	case l.Network != "unix" && !strings.Contains(l.Address, ":"):
+		return errors.New("want HOST:PORT or :PORT for " + l.Network)
+	}
+	if !hasName {
+		name = "listen" + strconv.Itoa(len(b.run().Listen))
+	}
+	// LISTEN_FDNAMES is colon-separated; systemd allows up to 255 bytes.
+	if name == "" || len(name) > 255 || strings.ContainsAny(name, ":\x00\n") {
+		return errors.New("NAME must be 1 to 255 bytes without ':'")
+	}
+	l.Name = name
+	b.run().Listen = append(b.run().Listen, l)
 	return nil
 }
 

@@ -22,6 +22,11 @@ type Config struct {
 	ResolvConf []byte   // written to /etc/resolv.conf when the image has none; nil: respect the image's
 	RunHost    []File   // files for /run/host (systemd's Container Interface)
 	InitBinary string   // with --init: host path of our init, bound at /run/host/init
+	// ListenFDs is how many socket-activation sockets follow the error
+	// pipe; they reach the entry point as fds 3, 4, ...
+	ListenFDs int
+	// HostNetwork: no network namespace (--network host).
+	HostNetwork bool
 	// Cgroupfs is how /sys/fs/cgroup looks inside: the host's layout, each
 	// hierarchy rooted at the container's own cgroup (cgroup namespace).
 	Cgroupfs []CgroupMount

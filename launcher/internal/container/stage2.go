@@ -22,6 +22,7 @@ const Stage2Arg0 = "stdcontainer-stage2"
 const (
 	configFD = 3 // read: the Config as JSON
 	errorFD  = 4 // write: "CODE message" if stage 2 fails; closed by a successful exec
+	socketFD = 5 // first of Config.ListenFDs activation sockets, moved to 3... before exec
 )
 
 // stage2Error is a failure inside the container before the entry point runs.
@@ -42,8 +43,15 @@ func Stage2() {
 	// Nothing of the launcher may stay readable through /proc/1/exe or
 	// /proc/1/mem while stage 2 runs (CVE-2019-5736); exec resets this.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	errPipe := os.NewFile(errorFD, "stage2-errors")
-	err := stage2()
+	// The error pipe moves out of the way of the activation sockets, which
+	// must end up at fds 3, 4, ... (close-on-exec, as the original is).
+	moved, err := unix.FcntlInt(errorFD, unix.F_DUPFD_CLOEXEC, 100)
+	if err != nil {
+		os.Exit(CodeLauncher)
+	}
+	unix.Close(errorFD)
+	errPipe := os.NewFile(uintptr(moved), "stage2-errors")
+	err = stage2()
 	code := CodeLauncher
 	var se *stage2Error
 	if errors.As(err, &se) {
@@ -440,7 +448,14 @@ func execEntry(cfg *Config) error {
 	// Every fd but stdio and the error pipe is closed at exec; the error
 	// pipe is close-on-exec too, which is how the launcher learns the exec
 	// worked (CVE-2024-21626: no host fd may leak into the container).
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+	// Activation sockets go to 3, 4, ... (socket activation's contract),
+	// without close-on-exec; everything above them is closed at exec.
+	for i := 0; i < cfg.ListenFDs; i++ {
+		if err := unix.Dup3(socketFD+i, 3+i, 0); err != nil {
+			return failf(CodeLauncher, "passing socket %d: %v", i, err)
+		}
+	}
+	if err := unix.CloseRange(uint(3+cfg.ListenFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return failf(CodeLauncher, "close_range: %v", err)
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)

@@ -25,6 +25,18 @@ type Stdio struct {
 	// Resize, when set, handles SIGWINCH instead of forwarding it (with a
 	// pty the kernel signals the container when the pty's size changes).
 	Resize func()
+	// Sockets are passed to the entry point as fds 3, 4, ... (socket
+	// activation; Config.ListenFDs says how many).
+	Sockets []*os.File
+}
+
+// SpawnOptions are the clone-time choices.
+type SpawnOptions struct {
+	// CgroupDir, when not nil, is the container's cgroup v2 directory: the
+	// child is born in it (CLONE_INTO_CGROUP), never outside its limits.
+	CgroupDir *os.File
+	// HostNetwork keeps the host's network namespace (--network host).
+	HostNetwork bool
 }
 
 // Process is a running container: its PID 1, seen from the host.
@@ -56,10 +68,7 @@ type Pending struct {
 // The caller must hold its OS thread locked (runtime.LockOSThread) for the
 // container's lifetime: the container gets SIGKILL when the thread that
 // started it exits, which is how a dead launcher takes its container along.
-//
-// cgroupDir, when not nil, is the container's cgroup v2 directory: the
-// child is born in it (CLONE_INTO_CGROUP), never running outside its limits.
-func Spawn(stdio Stdio, cgroupDir *os.File) (*Pending, error) {
+func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 	configR, configW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -72,8 +81,16 @@ func Spawn(stdio Stdio, cgroupDir *os.File) (*Pending, error) {
 	}
 	// syscall.ForkExec, not os/exec: the latter probes pidfd support with
 	// an extra fork on first use, which every container start would pay.
+	flags := uintptr(namespaces)
+	if opts.HostNetwork {
+		flags &^= syscall.CLONE_NEWNET
+	}
+	files := []uintptr{stdio.In.Fd(), stdio.Out.Fd(), stdio.Err.Fd(), configR.Fd(), errW.Fd()} // config: 3, errors: 4
+	for _, f := range stdio.Sockets {
+		files = append(files, f.Fd()) // 5, 6, ...
+	}
 	sys := &syscall.SysProcAttr{
-		Cloneflags: namespaces,
+		Cloneflags: flags,
 		Pdeathsig:  syscall.SIGKILL,
 		// Its own session: a terminal's Ctrl-C reaches the launcher,
 		// which forwards it, not the container twice.
@@ -81,12 +98,12 @@ func Spawn(stdio Stdio, cgroupDir *os.File) (*Pending, error) {
 		Setctty: stdio.Terminal,
 		Ctty:    0,
 	}
-	if cgroupDir != nil {
-		sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupDir.Fd())
+	if opts.CgroupDir != nil {
+		sys.UseCgroupFD, sys.CgroupFD = true, int(opts.CgroupDir.Fd())
 	}
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{Stage2Arg0}, &syscall.ProcAttr{
 		Env:   []string{},
-		Files: []uintptr{stdio.In.Fd(), stdio.Out.Fd(), stdio.Err.Fd(), configR.Fd(), errW.Fd()}, // config: 3, errors: 4
+		Files: files,
 		Sys:   sys,
 	})
 	configR.Close()

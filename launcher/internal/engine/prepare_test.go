@@ -19,7 +19,7 @@ nameserver bogus
 search example.test
 options edns0
 `), 0o644)
-	got := string(hostResolvConf(p))
+	got := string(hostResolvConf(p, false))
 	for _, want := range []string{"nameserver 192.0.2.1\n", "nameserver fe80::1%eth0\n", "search example.test\n", "options edns0\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %q:\n%s", want, got)
@@ -30,7 +30,7 @@ options edns0
 			t.Errorf("keeps %q:\n%s", gone, got)
 		}
 	}
-	if got := string(hostResolvConf(filepath.Join(t.TempDir(), "missing"))); strings.Contains(got, "nameserver") {
+	if got := string(hostResolvConf(filepath.Join(t.TempDir(), "missing"), false)); strings.Contains(got, "nameserver") {
 		t.Errorf("no host file: %q", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,12 +56,27 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		return code, err
 	}
 
+	// Activation sockets are bound here, by whoever runs the container (a
+	// foreground launcher or a detached one's monitor); our copies close,
+	// and unix socket files go, when the container is gone.
+	sockets, err := bindListeners(s.Listen)
+	if err != nil {
+		return container.CodeLauncher, err
+	}
+	defer sockets.close()
+	stdio.Sockets = append(stdio.Sockets, sockets.files...)
+	if n := len(stdio.Sockets); n > 0 {
+		names := append(append([]string(nil), s.InheritedSockets...), sockets.names...)
+		cfg.ListenFDs = n
+		cfg.Env = append(cfg.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1", "LISTEN_FDNAMES="+strings.Join(names, ":"))
+	}
+
 	// The cgroup exists, with its limits, before stage 2 does: stage 2 is
 	// born into it (v2) or moved into it (v1) before it gets its config, so
 	// the payload never runs outside its limits.
 	layout, err := cgroups.Detect()
 	if err != nil {
-		return container.CodeLauncher, fmt.Errorf("cgroups: %v", err)
+		return container.CodeLauncher, err
 	}
 	var resources *specs.LinuxResources
 	if s.Linux != nil {
@@ -87,7 +103,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	record.CgroupPaths = cg.Paths()
 	created := make(chan error, 1)
 	go func() { created <- store.Create(record) }()
-	pending, err := container.Spawn(stdio, cgroupDir)
+	pending, err := container.Spawn(stdio, container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork})
 	if err == nil && cgroupDir == nil {
 		if err = cg.Join(pending.Pid()); err != nil {
 			pending.Abort()

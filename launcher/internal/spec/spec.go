@@ -31,6 +31,20 @@ type Spec struct {
 	// CgroupParent is where the container's cgroup goes in each hierarchy
 	// ("" = under the launcher's own cgroup); limits are Linux.Resources.
 	CgroupParent string
+	// Network is "private" (own namespace, only lo; "" means it) or "host".
+	Network string
+	// Listen are sockets the launcher binds on the host and passes to the
+	// container by socket activation.
+	Listen []Listen
+	// InheritedSockets names the sockets the launcher itself was passed by
+	// socket activation (LISTEN_FDNAMES), which go to the container first.
+	InheritedSockets []string
+}
+
+// Listen is one socket to bind: "tcp", "udp" or "unix", with its address
+// and its LISTEN_FDNAMES name.
+type Listen struct {
+	Network, Address, Name string
 }
 
 // DefaultPath is the PATH a container gets when nothing sets one (docker's).
