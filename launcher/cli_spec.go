@@ -77,6 +77,14 @@ func specFromCLI(r *cli.Run) (*spec.Spec, error) {
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Type: "bind", Source: v.Source, Destination: v.Target, Options: opts})
 	}
+	s.DNS, s.ExtraHosts = r.Net.DNS, r.Net.ExtraHosts
+	s.NAT = spec.NAT{Bridge: r.Net.Bridge, Subnet: r.Net.Subnet, IP: r.Net.IP}
+	if r.Net.MAC != nil {
+		s.NAT.MAC = r.Net.MAC.String()
+	}
+	for _, p := range r.Net.Publish {
+		s.NAT.Ports = append(s.NAT.Ports, spec.Port{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
+	}
 	for _, l := range r.Listen {
 		s.Listen = append(s.Listen, spec.Listen{Network: l.Network, Address: l.Address, Name: l.Name})
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,10 +43,12 @@ type Cgroup struct {
 // docker does, because other containers may share them.
 //
 // On v2, the controllers the limits need are enabled in
-// cgroup.subtree_control from the parent it nests under (or the deepest
-// existing ancestor) down; a non-root parent holding processes cannot
-// enable any, and Create says so. On any failure Create removes every
-// directory it made.
+// cgroup.subtree_control of every ancestor, from the root down (as runc
+// and crun do), plus memory, pids and io where possible so that Stats
+// has numbers; a non-root ancestor holding processes cannot enable any,
+// and Create says so before writing anything. On v1, an existing cpuset
+// ancestor with no CPUs or memory nodes gets its parent's. On any
+// failure Create removes every directory it made.
 func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, error) {
 	if r == nil {
 		r = &specs.LinuxResources{}
@@ -91,6 +94,15 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 				lm.flag(r), lm.v2, filepath.Join(l.V2, "cgroup.controllers"))
 		default:
 			return nil, fmt.Errorf("%s: the %s controller is not mounted", lm.flag(r), lm.v1)
+		}
+	}
+	// v2 shows memory, pids and IO use only where their controller is
+	// enabled: hand them down too when the limits do not (best effort).
+	if h := byMount[l.V2]; h != nil {
+		for _, c := range []string{"memory", "pids", "io"} {
+			if l.hasV2(c) && !slices.ContainsFunc(h.limits, func(lm *limiter) bool { return lm.v2 == c }) {
+				h.stats = append(h.stats, c)
+			}
 		}
 	}
 
@@ -211,7 +223,11 @@ func validate(r *specs.LinuxResources) error {
 }
 
 // mkdirs makes h.dir and any missing ancestors below the mount point,
-// returning what it made (even on failure).
+// returning what it made (even on failure). Every directory on the way
+// down, from the mount point to h.dir's parent, existing or made, goes
+// through beforeChild first: an existing parent (an earlier container's
+// --cgroup-parent, or one made by hand) may lack what the container needs
+// (v2 controllers, v1 cpuset CPUs and nodes) just as a new one does.
 func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
 	rel, err := filepath.Rel(h.mount, h.dir)
 	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
@@ -221,12 +237,12 @@ func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
 	for _, comp := range strings.Split(rel, "/") {
 		next := filepath.Join(cur, comp)
 		leaf := next == h.dir
+		if err := h.d.beforeChild(h, cur); err != nil {
+			return made, err
+		}
 		if !leaf && exists(next) {
 			cur = next
 			continue
-		}
-		if err := h.d.beforeChild(h, cur); err != nil {
-			return made, err
 		}
 		if err := fs.mkdir(next); err != nil {
 			switch {
@@ -256,7 +272,7 @@ func removeMade(fs fsys, made []string) error {
 			errs = append(errs, fmt.Errorf("rmdir %s: %w", made[i], unwrapErrno(err)))
 		}
 	}
-	return errors.Join(errs...)
+	return joinErrors(errs)
 }
 
 // Join moves process pid into the container's cgroup of every hierarchy:

@@ -126,6 +126,10 @@ func (d v1Driver) inheritCpuset(dir string) error {
 				return fmt.Errorf("cgroups: cpuset: %w", err)
 			}
 		}
+		if v == "" {
+			// Copying it would leave dir unjoinable (ENOSPC).
+			return fmt.Errorf("cgroups: %s is empty: %s has nothing to inherit", filepath.Join(parent, f.own), dir)
+		}
 		p := filepath.Join(dir, f.own)
 		if err := d.fs.write(p, v); err != nil {
 			return fmt.Errorf("cgroups: copying the parent's %s to %s: %w", f.own, p, unwrapErrno(err))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func i64(v int64) *int64   { return &v }
@@ -396,5 +397,66 @@ func TestCreateV1BFQWeight(t *testing.T) {
 	}
 	if got := f.file("blkio/" + ctr + "/blkio.bfq.weight"); got != "300" {
 		t.Errorf("blkio.bfq.weight = %q", got)
+	}
+}
+
+// A --cgroup-parent that exists with an empty v1 cpuset (made by hand:
+// v1 starts cpuset.cpus and cpuset.mems empty) is filled from its parent
+// before the container's is copied from it; joining works.
+func TestCreateV1CpusetEmptyExistingParent(t *testing.T) {
+	l, f := newFixture(t, "hybrid", fixtureOpts{})
+	for _, d := range []string{"cpuset/manual", "cpuset/manual/sub"} {
+		f.must(f.mkdir(filepath.Join(f.root, d))) // empty cpus and mems
+	}
+	c, err := Create(l, "/manual/sub", ctr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"cpuset/manual", "cpuset/manual/sub", "cpuset/manual/sub/" + ctr} {
+		if got := f.file(d+"/cpuset.cpus") + " " + f.file(d+"/cpuset.mems"); got != "0-1 0" {
+			t.Errorf("%s: cpus mems = %q, want \"0-1 0\"", d, got)
+		}
+	}
+	if err := c.Join(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// v2: a --cgroup-parent an earlier container (without limits) made has
+// no controllers handed down; a later container with limits enables them
+// from the root down instead of refusing its own parent.
+func TestCreateV2ExistingParentGetsControllers(t *testing.T) {
+	l, f := newFixture(t, "v2", fixtureOpts{})
+	if _, err := Create(l, "/stdc", ctr, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := &specs.LinuxResources{
+		Memory:  &specs.LinuxMemory{Limit: i64(64 << 20)},
+		BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{dev(8, 0, 1<<20)}},
+	}
+	if _, err := Create(l, "/stdc", ctr+"2", r); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.file("stdc/" + ctr + "2/memory.max"); got != "67108864" {
+		t.Errorf("memory.max = %q", got)
+	}
+	if got := f.file("stdc/" + ctr + "2/io.max"); got != "8:0 rbps=1048576" {
+		t.Errorf("io.max = %q", got)
+	}
+}
+
+// An io.max the kernel refuses: one line, naming the flags, the device
+// once, and the file.
+func TestCreateV2IOMaxError(t *testing.T) {
+	l, f := newFixture(t, "v2", fixtureOpts{})
+	f.failWrite = map[string]error{"io.max": unix.ENODEV}
+	r := &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{
+		ThrottleReadBpsDevice:  []specs.LinuxThrottleDevice{dev(8, 1, 1<<20)},
+		ThrottleWriteBpsDevice: []specs.LinuxThrottleDevice{dev(8, 1, 2<<20)},
+	}}
+	_, err := Create(l, "/p", ctr, r)
+	want := "--device-read-bps/--device-write-bps 8:1 rbps=1048576 wbps=2097152: " + filepath.Join(f.root, "p", ctr, "io.max") + ": no such device"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }

@@ -27,10 +27,33 @@ var rmdirPatience = 10 * time.Second
 // to cgroup.kill where present; v1 freezes the freezer cgroup, SIGKILLs
 // every pid in cgroup.procs of every hierarchy, then thaws so the frozen
 // can die. rmdir is retried on EBUSY for up to rmdirPatience. Paths already
-// gone are fine; paths that are not cgroups, or are a hierarchy's root,
-// are refused before anything gets killed.
+// gone are fine; paths that are not cgroups, are a hierarchy's root, or
+// are not a container's own cgroup (named containerPrefix…, as the
+// launcher names them) are refused before anything gets killed: a state
+// file naming a shared --cgroup-parent must not take every container
+// below it along.
 func DestroyPaths(paths []string) error {
-	return destroyPaths(realFS{}, paths)
+	return destroyStatePaths(realFS{}, paths)
+}
+
+// containerPrefix starts the name of every container cgroup the launcher
+// makes; DestroyPaths removes no other.
+const containerPrefix = "stdcontainer-"
+
+func destroyStatePaths(fsy fsys, paths []string) error {
+	var errs []error
+	var ok []string
+	for _, p := range paths {
+		if base := filepath.Base(filepath.Clean(p)); !strings.HasPrefix(base, containerPrefix) || base == containerPrefix {
+			errs = append(errs, fmt.Errorf("cgroups: not destroying %s: not a container's cgroup (the name does not start with %s)", p, containerPrefix))
+			continue
+		}
+		ok = append(ok, p)
+	}
+	if err := destroyPaths(fsy, ok); err != nil {
+		errs = append(errs, err)
+	}
+	return joinErrors(errs)
 }
 
 func destroyPaths(fsy fsys, paths []string) error {
@@ -79,7 +102,7 @@ func destroyPaths(fsy fsys, paths []string) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return joinErrors(errs)
 }
 
 // anyProcs reports whether any of the cgroups still holds a process.

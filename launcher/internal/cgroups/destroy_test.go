@@ -115,6 +115,9 @@ func TestDestroyPathsRefuses(t *testing.T) {
 			t.Errorf("err = %v, want %q", err, want)
 		}
 	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error on several lines: %q", err)
+	}
 	if strings.Contains(err.Error(), "gone") {
 		t.Errorf("a missing path is not an error: %v", err)
 	}
@@ -147,5 +150,39 @@ func TestDestroyNotSelf(t *testing.T) {
 	err = c.Destroy()
 	if err == nil || !strings.Contains(err.Error(), "not killing this process") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A state file naming a shared parent (here --cgroup-parent /stdc, which
+// holds a running container) must not kill or remove anything.
+func TestDestroyPathsOnlyContainers(t *testing.T) {
+	l, f := newFixture(t, "hybrid", fixtureOpts{})
+	c, err := Create(l, "/stdc", ctr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := startSleep(t)
+	if err := c.Join(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	before := f.tree()
+	f.writes = nil
+	var parents []string
+	for _, p := range c.Paths() {
+		parents = append(parents, filepath.Dir(p))
+	}
+	err = destroyStatePaths(f, parents)
+	if err == nil || !strings.Contains(err.Error(), "not a container's cgroup") {
+		t.Errorf("err = %v", err)
+	}
+	if after := f.tree(); len(after) != len(before) || len(f.writes) != 0 {
+		t.Errorf("removed %d directories, wrote %v", len(before)-len(after), f.writes)
+	}
+	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the container's process: %v", err)
+	}
+	// Its own paths still go.
+	if err := destroyStatePaths(f, c.Paths()); err != nil {
+		t.Error(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -124,6 +125,7 @@ type hierarchy struct {
 	v2     bool       // cgroup2
 	ctrls  []string   // v1: the co-mounted controllers
 	limits []*limiter // the limiters whose controller lives here
+	stats  []string   // v2: other controllers to enable where possible, for Stats
 	d      driver
 }
 
@@ -145,7 +147,16 @@ type v2Driver struct {
 	r  *specs.LinuxResources // for naming the flag when a controller cannot be enabled
 }
 
-func (v1Driver) beforeChild(*hierarchy, string) error { return nil }
+// beforeChild gives an existing v1 cpuset ancestor with no CPUs or memory
+// nodes its parent's (top-down, so the parent has them by now), as runc
+// does: a cpuset cgroup made by hand starts empty, and its children could
+// only copy that emptiness, so joining them would fail with ENOSPC.
+func (d v1Driver) beforeChild(h *hierarchy, dir string) error {
+	if h.has("cpuset") && dir != h.mount {
+		return d.inheritCpuset(dir)
+	}
+	return nil
+}
 
 func (d v1Driver) afterMkdir(h *hierarchy, dir string) error {
 	if h.has("cpuset") {
@@ -157,17 +168,33 @@ func (d v1Driver) afterMkdir(h *hierarchy, dir string) error {
 func (v2Driver) afterMkdir(*hierarchy, string) error { return nil }
 
 // beforeChild enables, in dir's cgroup.subtree_control, every controller
-// the container's limits need, so that dir's children get their files.
+// the container's limits need, so that dir's children get their files;
+// then, where it can, the ones Stats reads (h.stats). Called top-down on
+// every directory from the mount point to the container's parent.
 func (d v2Driver) beforeChild(h *hierarchy, dir string) error {
-	if len(h.limits) == 0 {
+	if len(h.limits) == 0 && len(h.stats) == 0 {
 		return nil
+	}
+	if dir == h.mount {
+		// The first call, at the top: refuse a busy ancestor before any
+		// cgroup.subtree_control on the way down gets written.
+		if err := d.checkBusy(h); err != nil {
+			return err
+		}
+		h.stats = slices.DeleteFunc(h.stats, func(c string) bool { return busyFor(h, c) != "" })
 	}
 	avail, err := readString(filepath.Join(dir, "cgroup.controllers"))
 	if err != nil {
+		if len(h.limits) == 0 {
+			return nil
+		}
 		return fmt.Errorf("cgroups: %w", err)
 	}
 	enabled, err := readString(filepath.Join(dir, "cgroup.subtree_control"))
 	if err != nil {
+		if len(h.limits) == 0 {
+			return nil
+		}
 		return fmt.Errorf("cgroups: %w", err)
 	}
 	for _, lm := range h.limits {
@@ -198,7 +225,44 @@ func (d v2Driver) beforeChild(h *hierarchy, dir string) error {
 			return fmt.Errorf("%s: enabling the %s controller: %s: %w", flag, lm.v2, p, unwrapErrno(err))
 		}
 	}
+	// Best effort, never an error: without them Stats shows zeros.
+	for _, c := range h.stats {
+		if !hasWord(enabled, c) && hasWord(avail, c) {
+			d.fs.write(filepath.Join(dir, "cgroup.subtree_control"), "+"+c)
+		}
+	}
 	return nil
+}
+
+// checkBusy finds, from the top down, an existing ancestor of h.dir that
+// holds processes and has not enabled a controller the limits need: the
+// kernel would refuse to enable it there.
+func (d v2Driver) checkBusy(h *hierarchy) error {
+	for _, lm := range h.limits {
+		if busy := busyFor(h, lm.v2); busy != "" {
+			return internalProcsError(lm.flag(d.r), lm.v2, busy)
+		}
+	}
+	return nil
+}
+
+// busyFor returns the topmost existing ancestor of h.dir below the mount
+// point that holds processes and has not enabled controller c, or "".
+func busyFor(h *hierarchy, c string) string {
+	var dirs []string
+	for p := filepath.Dir(h.dir); strings.HasPrefix(p, h.mount+"/"); p = filepath.Dir(p) {
+		dirs = append(dirs, p)
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		procs, err := readString(filepath.Join(dirs[i], "cgroup.procs"))
+		if err != nil || procs == "" {
+			continue // not made yet, or empty
+		}
+		if enabled, _ := readString(filepath.Join(dirs[i], "cgroup.subtree_control")); !hasWord(enabled, c) {
+			return dirs[i]
+		}
+	}
+	return ""
 }
 
 func internalProcsError(flag, ctrl, dir string) error {

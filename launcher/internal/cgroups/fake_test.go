@@ -3,6 +3,7 @@ package cgroups
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +23,10 @@ type fakeFS struct {
 	opts   fixtureOpts
 	layout *Layout
 	writes []string // "FILE=DATA", FILE relative to the fixture root
-	root   string
+	// failWrite makes writes to files of these names fail, as the kernel
+	// refuses some values (a partition in io.max: ENODEV).
+	failWrite map[string]error
+	root      string
 }
 
 type fixtureOpts struct {
@@ -142,26 +146,7 @@ func (f *fakeFS) populate(dir string) {
 			if isRoot {
 				break // the root has no limit files
 			}
-			switch c {
-			case "memory":
-				files["memory.max"], files["memory.low"], files["memory.current"] = "max", "0", "0"
-				if !f.opts.noSwap {
-					files["memory.swap.max"] = "max"
-				}
-			case "cpu":
-				files["cpu.max"], files["cpu.weight"] = "max 100000", "100"
-			case "cpuset":
-				files["cpuset.cpus"], files["cpuset.mems"] = "", ""
-				files["cpuset.cpus.effective"] = f.read(filepath.Join(parent, "cpuset.cpus.effective"))
-				files["cpuset.mems.effective"] = f.read(filepath.Join(parent, "cpuset.mems.effective"))
-			case "pids":
-				files["pids.max"], files["pids.current"] = "max", "0"
-			case "io":
-				files["io.max"], files["io.weight"], files["io.stat"] = "", "default 100", ""
-				if f.opts.bfq {
-					files["io.bfq.weight"] = "default 100"
-				}
-			}
+			maps.Copy(files, f.v2Files(parent, c))
 		}
 		if isRoot {
 			files["cpuset.cpus.effective"], files["cpuset.mems.effective"] = "0-1", "0"
@@ -226,6 +211,56 @@ func (f *fakeFS) populate(dir string) {
 	}
 }
 
+// v2Files are the interface files controller c gives a child of parent.
+func (f *fakeFS) v2Files(parent, c string) map[string]string {
+	files := map[string]string{}
+	switch c {
+	case "memory":
+		files["memory.max"], files["memory.low"], files["memory.current"] = "max", "0", "0"
+		if !f.opts.noSwap {
+			files["memory.swap.max"] = "max"
+		}
+	case "cpu":
+		files["cpu.max"], files["cpu.weight"] = "max 100000", "100"
+	case "cpuset":
+		files["cpuset.cpus"], files["cpuset.mems"] = "", ""
+		files["cpuset.cpus.effective"] = f.read(filepath.Join(parent, "cpuset.cpus.effective"))
+		files["cpuset.mems.effective"] = f.read(filepath.Join(parent, "cpuset.mems.effective"))
+	case "pids":
+		files["pids.max"], files["pids.current"] = "max", "0"
+	case "io":
+		files["io.max"], files["io.weight"], files["io.stat"] = "", "default 100", ""
+		if f.opts.bfq {
+			files["io.bfq.weight"] = "default 100"
+		}
+	}
+	return files
+}
+
+// delegate does, for each child cgroup of dir, what the kernel does when
+// dir's cgroup.subtree_control changes to ctrls: the child's
+// cgroup.controllers follows, and a newly enabled controller's files appear.
+func (f *fakeFS) delegate(dir, ctrls string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		child := filepath.Join(dir, e.Name())
+		for _, c := range strings.Fields(ctrls) {
+			for name, v := range f.v2Files(dir, c) {
+				if p := filepath.Join(child, name); !exists(p) {
+					if v != "" {
+						v += "\n"
+					}
+					f.must(os.WriteFile(p, []byte(v), 0o644))
+				}
+			}
+		}
+		f.must(os.WriteFile(filepath.Join(child, "cgroup.controllers"), []byte(ctrls+"\n"), 0o644))
+	}
+}
+
 func (f *fakeFS) read(p string) string {
 	b, _ := os.ReadFile(p)
 	return strings.TrimSpace(string(b))
@@ -260,6 +295,9 @@ func (f *fakeFS) write(file, data string) error {
 	fd.Close()
 	f.writes = append(f.writes, rel+"="+data)
 	dir, name := filepath.Dir(file), filepath.Base(file)
+	if err := f.failWrite[name]; err != nil {
+		return &os.PathError{Op: "write", Path: file, Err: err}
+	}
 	cur := f.read(file)
 	einval := &os.PathError{Op: "write", Path: file, Err: unix.EINVAL}
 	switch name {
@@ -278,7 +316,13 @@ func (f *fakeFS) write(file, data string) error {
 			}
 		}
 		data = strings.Join(words, " ")
+		f.delegate(dir, data)
 	case "cgroup.procs":
+		// v1 cpuset: no task can join a cgroup without CPUs or nodes.
+		if exists(filepath.Join(dir, "cpuset.effective_cpus")) &&
+			(f.read(filepath.Join(dir, "cpuset.cpus")) == "" || f.read(filepath.Join(dir, "cpuset.mems")) == "") {
+			return &os.PathError{Op: "write", Path: file, Err: unix.ENOSPC}
+		}
 		data = cur + "\n" + data
 	case "memory.limit_in_bytes":
 		if v1Bytes(data) > v1Bytes(f.read(filepath.Join(dir, "memory.memsw.limit_in_bytes"))) {

@@ -134,3 +134,34 @@ type wrapped struct {
 
 func (w *wrapped) Error() string { return w.msg }
 func (w *wrapped) Unwrap() error { return w.err }
+
+// joinErrors is errors.Join on one line: the launcher's errors are one
+// line each ("; " between the parts), whatever goes wrong in how many
+// hierarchies. nil when errs has none.
+func joinErrors(errs []error) error {
+	var es []error
+	for _, e := range errs {
+		if e != nil {
+			es = append(es, e)
+		}
+	}
+	switch len(es) {
+	case 0:
+		return nil
+	case 1:
+		return es[0]
+	}
+	return joinedError(es)
+}
+
+type joinedError []error
+
+func (j joinedError) Error() string {
+	msgs := make([]string, len(j))
+	for i, e := range j {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (j joinedError) Unwrap() []error { return j }

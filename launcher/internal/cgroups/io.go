@@ -110,7 +110,8 @@ func (d v2Driver) setIO(s setter, b *specs.LinuxBlockIO) error {
 		}
 	}
 	for _, n := range order {
-		flag := strings.Join(dedup(flags[n]), "/") + " " + n
+		// The value written starts with the device: flagError shows it.
+		flag := strings.Join(dedup(flags[n]), "/")
 		if err := s.set(flag, "io.max", n+" "+strings.Join(lines[n], " ")); err != nil {
 			return err
 		}

@@ -106,3 +106,46 @@ func TestRealHost(t *testing.T) {
 		}
 	}
 }
+
+// The real v1 cpuset: a --cgroup-parent made by hand starts with empty
+// cpuset.cpus and cpuset.mems; a container under it must still be
+// joinable (the kernel refuses an empty cpuset with ENOSPC).
+func TestRealCpusetEmptyParent(t *testing.T) {
+	requireRoot(t)
+	l, err := Detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.V1["cpuset"] == "" {
+		t.Skip("no v1 cpuset hierarchy")
+	}
+	parent := "/stdcontainer-test-parent-" + strconv.Itoa(os.Getpid())
+	name := "stdcontainer-test-" + strconv.Itoa(os.Getpid())
+	if err := os.Mkdir(filepath.Join(l.V1["cpuset"], parent), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, m := range l.mounts() { // Create made the parent everywhere
+			os.Remove(filepath.Join(m, parent))
+		}
+	})
+	c, err := Create(l, parent, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Destroy() }) // registered last: runs first
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	if err := c.Join(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	waitKilled(t, done)
+}

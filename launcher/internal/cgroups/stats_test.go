@@ -3,6 +3,7 @@ package cgroups
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -86,13 +87,62 @@ func TestFlagError(t *testing.T) {
 	}
 }
 
-// A v2 parent that was not handed the controller: say where to enable it.
+// A v2 parent that was not handed the controller gets it, as every
+// ancestor from the root down does (README: "enabled in each ancestor's
+// cgroup.subtree_control"), as runc's and crun's cgroupfs drivers do.
 func TestCreateV2ControllerNotDelegated(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	_, err := Create(l, "/user.slice", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
-	want := "--cpuset-cpus: the cpuset controller is not available in " + filepath.Join(f.root, "user.slice") +
-		" (not in cgroup.controllers: enable it in the parent's cgroup.subtree_control)"
-	if err == nil || err.Error() != want {
-		t.Errorf("err = %v\nwant %s", err, want)
+	c, err := Create(l, "/user.slice", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"cgroup.subtree_control", "user.slice/cgroup.subtree_control"} {
+		if got := f.file(file); !strings.Contains(" "+got+" ", " cpuset ") {
+			t.Errorf("%s = %q, want cpuset in it", file, got)
+		}
+	}
+	if got := f.file("user.slice/" + ctr + "/cpuset.cpus"); got != "0" {
+		t.Errorf("cpuset.cpus = %q", got)
+	}
+	c.Destroy()
+}
+
+// A busy ancestor that would need a controller is refused before any
+// cgroup.subtree_control above it is written.
+func TestCreateV2BusyAncestorNoPartialWrites(t *testing.T) {
+	l, f := newFixture(t, "v2", fixtureOpts{})
+	// session-2.scope holds the fake process 4242.
+	_, err := Create(l, "sub", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
+	want := "--cpuset-cpus: cannot enable the cpuset controller in " +
+		filepath.Join(f.root, "user.slice/user-1000.slice/session-2.scope") + ": it holds processes"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if len(f.writes) != 0 {
+		t.Errorf("writes before refusing: %v", f.writes)
+	}
+}
+
+// v2 without limits: the container's cgroup still gets memory, pids and
+// io (as runc's and crun's do), else Stats could only show zeros.
+func TestStatsV2NoLimits(t *testing.T) {
+	l, f := newFixture(t, "v2", fixtureOpts{})
+	c, err := Create(l, "/stdc", ctr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Paths()[0]
+	if got := f.file("stdc/" + ctr + "/cgroup.controllers"); got != "memory pids io" {
+		t.Errorf("cgroup.controllers = %q", got)
+	}
+	put(t, d, "memory.current", "2048\n")
+	put(t, d, "pids.current", "2\n")
+	put(t, d, "io.stat", "8:0 rbytes=100 wbytes=200\n")
+	st, err := StatsFromPaths(c.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Stats{MemoryUsage: 2048, Pids: 2, IOReadBytes: 100, IOWriteBytes: 200}); st != want {
+		t.Errorf("Stats = %+v\nwant %+v", st, want)
 	}
 }

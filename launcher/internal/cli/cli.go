@@ -161,8 +161,11 @@ type Run struct {
 	Tmpfs []Tmpfs
 	// StopSignal is --stop-signal as given (ParseSignal accepts it), or "".
 	StopSignal string
-	// Network is --network: "private" (the default) or "host".
+	// Network is --network: "private" (the default, ""), "host" or "nat"
+	// (also implied by -p).
 	Network string
+	// Net holds the NAT network's options (-p, --ip, --dns, ...).
+	Net NetworkOptions
 	// Listen holds the --listen sockets in order.
 	Listen []Listen
 	// Resources holds the resource limits (--memory, --cpus, ...).
@@ -347,6 +350,9 @@ func (b *builder) finishRun(ops []string) (*Invocation, error) {
 	if err := b.checkResources(); err != nil {
 		return nil, err
 	}
+	if err := b.checkNetwork(); err != nil {
+		return nil, err
+	}
 	if len(ops) == 0 {
 		return nil, errors.New("missing ROOTFS (see launcher run --help)")
 	}
@@ -529,11 +535,11 @@ type Listen struct {
 
 func setNetwork(b *builder, v string) error {
 	switch v {
-	case "host", "private":
+	case "host", "private", "nat":
 		b.run().Network = v
 		return nil
 	}
-	return errors.New("want host or private")
+	return errors.New("want host, private or nat")
 }
 
 func setListen(b *builder, v string) error {

@@ -20,6 +20,7 @@ type Config struct {
 	Terminal   bool     // stdin/stdout/stderr are a pty; bind it to /dev/console
 	Mounts     []Mount  // volumes and tmpfs, in order
 	ResolvConf []byte   // written to /etc/resolv.conf when the image has none; nil: respect the image's
+	ExtraHosts []string // lines appended to the container's /etc/hosts (--add-host)
 	RunHost    []File   // files for /run/host (systemd's Container Interface)
 	InitBinary string   // with --init: host path of our init, bound at /run/host/init
 	// ListenFDs is how many socket-activation sockets follow the error

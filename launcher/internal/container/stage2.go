@@ -108,7 +108,7 @@ func buildRoot(cfg *Config) (string, error) {
 		return "", failf(CodeLauncher, "mounting the image %s as an overlay: %v", cfg.Image, err)
 	}
 	for _, step := range []func(string, *Config) error{
-		mountPoints, writeResolvConf, mountProc, mountSys, mountCgroupfs, mountDev, mountRunAndTmp, writeRunHost, mountUser,
+		mountPoints, writeResolvConf, writeHosts, mountProc, mountSys, mountCgroupfs, mountDev, mountRunAndTmp, writeRunHost, mountUser,
 	} {
 		if err := step(root, cfg); err != nil {
 			return "", err
@@ -182,6 +182,23 @@ func writeResolvConf(root string, cfg *Config) error {
 	defer f.Close()
 	if _, err := f.Write(cfg.ResolvConf); err != nil {
 		return failf(CodeLauncher, "writing /etc/resolv.conf: %v", err)
+	}
+	return nil
+}
+
+// writeHosts appends --add-host lines to /etc/hosts in the overlay (the
+// image's own file, if any, is copied up; the image is not touched).
+func writeHosts(root string, cfg *Config) error {
+	if len(cfg.ExtraHosts) == 0 {
+		return nil
+	}
+	f, err := inroot.CreateFile(root, "/etc/hosts", unix.O_WRONLY|unix.O_APPEND, 0o644)
+	if err != nil {
+		return failf(CodeLauncher, "--add-host: /etc/hosts: %v", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strings.Join(cfg.ExtraHosts, "\n") + "\n"); err != nil {
+		return failf(CodeLauncher, "--add-host: /etc/hosts: %v", err)
 	}
 	return nil
 }

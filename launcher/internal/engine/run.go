@@ -201,6 +201,8 @@ func newRecord(s *spec.Spec, cfg *container.Config) *state.Container {
 		Args:    cfg.Args[1:],
 		Name:    s.Name,
 		State:   state.State{Status: "created"},
+		// Owned from the start: gc and rm must leave a starting container be.
+		MonitorPid: os.Getpid(),
 		Config: state.Config{
 			Hostname:   cfg.Hostname,
 			Env:        cfg.Env,

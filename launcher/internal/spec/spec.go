@@ -4,6 +4,8 @@
 package spec
 
 import (
+	"net/netip"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -31,14 +33,39 @@ type Spec struct {
 	// CgroupParent is where the container's cgroup goes in each hierarchy
 	// ("" = under the launcher's own cgroup); limits are Linux.Resources.
 	CgroupParent string
-	// Network is "private" (own namespace, only lo; "" means it) or "host".
+	// Network is "private" (own namespace, only lo; "" means it), "host"
+	// or "nat"; NAT holds the nat network's settings.
 	Network string
+	NAT     NAT
+	// DNS replaces the host's nameservers in an injected resolv.conf;
+	// ExtraHosts are "IP NAME" lines added to /etc/hosts.
+	DNS        []netip.Addr
+	ExtraHosts []string
 	// Listen are sockets the launcher binds on the host and passes to the
 	// container by socket activation.
 	Listen []Listen
 	// InheritedSockets names the sockets the launcher itself was passed by
 	// socket activation (LISTEN_FDNAMES), which go to the container first.
 	InheritedSockets []string
+}
+
+// NAT is the container's place on the NAT network; zero values mean the
+// defaults (bridge stdc0, subnet 10.89.0.0/16, the next free address, a
+// MAC derived from the ID).
+type NAT struct {
+	Bridge string
+	Subnet netip.Prefix
+	IP     netip.Addr
+	MAC    string
+	Ports  []Port
+}
+
+// Port is one published port (-p).
+type Port struct {
+	HostIP        netip.Addr // zero: every host address
+	HostPort      uint16
+	ContainerPort uint16
+	Protocol      string // "tcp" or "udp"
 }
 
 // Listen is one socket to bind: "tcp", "udp" or "unix", with its address

@@ -178,8 +178,21 @@ type ThrottleDevice struct {
 
 // NetworkSettings describes the container's network, as in docker inspect.
 type NetworkSettings struct {
-	Mode      string // "private" for now
-	IPAddress string
+	Mode        string // "private", "host" or "nat"
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+	Bridge      string
+	HostVeth    string
+	// Ports maps "CTRPORT/PROTO" to the host bindings, as docker shows them.
+	Ports map[string][]PortBinding `json:",omitempty"`
+}
+
+// PortBinding is one published port's host side.
+type PortBinding struct {
+	HostIp   string
+	HostPort string
 }
 
 // Open returns the store at root, creating the directory (mode 0700) if needed.
