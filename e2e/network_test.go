@@ -87,3 +87,74 @@ func TestListenSocketActivation(t *testing.T) {
 	}
 	assertNoState(t, st)
 }
+
+// natLeft lists what a NAT container may leave in the test namespace:
+// host-side veths and lease files.
+func natLeft(t *testing.T, ns, stateDir string) []string {
+	t.Helper()
+	var left []string
+	out, _ := exec.Command("ip", "-n", ns, "-o", "link", "show").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], "ve-") {
+			left = append(left, "veth "+strings.TrimSuffix(f[1], ":"))
+		}
+	}
+	leases, _ := filepath.Glob(filepath.Join(stateDir, "network", "leases", "*"))
+	for _, l := range leases {
+		left = append(left, "lease "+filepath.Base(l))
+	}
+	return left
+}
+
+func TestNetworkNAT(t *testing.T) {
+	requireRoot(t)
+	root, st, ns := busyboxRootfs(t, "--add", natApplets(t)+":/"), t.TempDir(), testNetns(t)
+	// A server container with a fixed address and a published port.
+	server := inNetns(ns, st, "run", "-d", "--name", "srv", "--ip", "10.89.0.50", "-p", "8080:80", root,
+		"nc", "-ll", "-p", "80", "-e", "echo", "hello-from-nat")
+	if out, err := server.CombinedOutput(); err != nil {
+		t.Fatalf("run -d: %v %s", err, out)
+	}
+	defer inNetns(ns, st, "rm", "-f", "srv").Run()
+
+	out, err := inNetns(ns, st, "inspect", "srv").Output()
+	if err != nil || !strings.Contains(string(out), `"IPAddress": "10.89.0.50"`) || !strings.Contains(string(out), `"80/tcp"`) {
+		t.Errorf("inspect lacks the address or the port: %v\n%s", err, out)
+	}
+	// A second container reaches the gateway and the first one directly.
+	out, err = inNetns(ns, st, "run", "--rm", "--network", "nat", root, "sh", "-c",
+		"ping -c1 -W2 10.89.0.1 >/dev/null && echo gateway-ok; nc 10.89.0.50 80 </dev/null; cat /etc/resolv.conf").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "gateway-ok") || !strings.Contains(string(out), "hello-from-nat") {
+		t.Errorf("container to gateway and container: %v\n%s", err, out)
+	}
+	// The published port answers on the namespace's own 127.0.0.1.
+	var reply []byte
+	for i := 0; i < 50 && !bytes.Contains(reply, []byte("hello-from-nat")); i++ {
+		reply, _ = exec.Command("nsenter", "--net=/run/netns/"+ns, busybox(t), "nc", "-w", "2", "127.0.0.1", "8080").Output()
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !bytes.Contains(reply, []byte("hello-from-nat")) {
+		t.Errorf("-p 8080:80 from 127.0.0.1: %q", reply)
+	}
+	// The same host port again: refused, and nothing left of the attempt.
+	if out, err := inNetns(ns, st, "run", "--rm", "-p", "8080:80", root, "true").CombinedOutput(); err == nil || !strings.Contains(string(out), "8080") {
+		t.Errorf("a taken host port was accepted: %v %s", err, out)
+	}
+	if out, err := inNetns(ns, st, "rm", "-f", "srv").CombinedOutput(); err != nil {
+		t.Fatalf("rm -f: %v %s", err, out)
+	}
+	if left := natLeft(t, ns, st); len(left) > 0 {
+		t.Errorf("left after the containers: %v", left)
+	}
+	assertNoState(t, st)
+}
+
+// natApplets links the busybox applets the NAT test uses.
+func natApplets(t *testing.T) string {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
+	for _, a := range []string{"nc", "ping"} {
+		os.Symlink("busybox", filepath.Join(dir, "bin", a))
+	}
+	return dir
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/network"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
 )
@@ -311,6 +313,11 @@ func gc(store *state.Store) int {
 			fail(1, fmt.Errorf("%s: %v", c.Id[:12], err))
 			continue
 		}
+		if c.NetworkSettings.Mode == "nat" {
+			if err := network.Teardown(network.Config{Bridge: c.NetworkSettings.Bridge, StateDir: store.Root}, c.Id); err != nil {
+				fail(1, fmt.Errorf("%s: %v", c.Id[:12], err))
+			}
+		}
 		if c.State.Status == "exited" {
 			continue // a stopped container the user keeps until rm
 		}
@@ -319,6 +326,16 @@ func gc(store *state.Store) int {
 			continue
 		}
 		fmt.Println("removed lost container " + c.Id[:12])
+	}
+	// Leases whose container has no state left at all (it crashed before
+	// recording them, or its state was removed by hand).
+	leases, _ := network.Leased(network.Config{StateDir: store.Root})
+	for id := range leases {
+		if _, err := store.Get(id); errors.Is(err, state.ErrNotFound) {
+			if err := network.Teardown(network.Config{StateDir: store.Root}, id); err == nil {
+				fmt.Println("released the network lease of " + id[:12])
+			}
+		}
 	}
 	return 0
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/network"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
 )
@@ -123,6 +125,21 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if err := os.Mkdir(scratch, 0o700); err != nil {
 		return failed(container.CodeLauncher, err)
 	}
+	// NAT: stage 2's network namespace is wired to the bridge before it
+	// gets its config, so the entry point starts with its network up.
+	var natCfg network.Config
+	if s.Network == "nat" {
+		natCfg = network.Config{Bridge: s.NAT.Bridge, Subnet: s.NAT.Subnet, StateDir: store.Root}
+		att, err := network.Setup(natCfg, s.ID, pending.Pid(), natRequest(s.NAT))
+		if err != nil {
+			return failed(container.CodeLauncher, &UserError{err.Error()})
+		}
+		undo = append(undo, func() { network.Teardown(natCfg, s.ID) })
+		store.Update(s.ID, func(c *state.Container) error {
+			c.NetworkSettings = networkSettings(att)
+			return nil
+		})
+	}
 	// Subscribing costs the Go runtime ~30 µs per signal: done while the
 	// container starts rather than before.
 	sigs := make(chan os.Signal, 16)
@@ -175,7 +192,13 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	// PID 1 is gone, so the kernel is killing the rest of its PID
 	// namespace; Destroy makes sure, then removes the cgroup directories.
 	destroyed := make(chan struct{})
-	go func() { cg.Destroy(); close(destroyed) }()
+	go func() {
+		cg.Destroy()
+		if s.Network == "nat" {
+			network.Teardown(natCfg, s.ID) // rules, veth (gone with the namespace) and lease
+		}
+		close(destroyed)
+	}()
 	<-running
 	os.Remove(scratch)
 	if s.Remove {
@@ -219,10 +242,10 @@ func newRecord(s *spec.Spec, cfg *container.Config) *state.Container {
 			ReadonlyRootfs: cfg.ReadOnly,
 			AutoRemove:     s.Remove,
 			Init:           s.Init,
-			NetworkMode:    "private",
+			NetworkMode:    networkMode(s),
 			Tmpfs:          map[string]string{},
 		},
-		NetworkSettings: state.NetworkSettings{Mode: "private"},
+		NetworkSettings: state.NetworkSettings{Mode: networkMode(s)},
 	}
 	applyResources(&c.HostConfig, s)
 	for _, m := range cfg.Mounts {
@@ -286,4 +309,45 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+func networkMode(s *spec.Spec) string {
+	if s.Network == "" {
+		return "private"
+	}
+	return s.Network
+}
+
+// natRequest is what the spec asks of the NAT network.
+func natRequest(n spec.NAT) network.Request {
+	req := network.Request{IP: n.IP}
+	if n.MAC != "" {
+		req.MAC, _ = net.ParseMAC(n.MAC) // validated by the CLI
+	}
+	for _, p := range n.Ports {
+		req.Ports = append(req.Ports, network.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Protocol})
+	}
+	return req
+}
+
+// networkSettings is the attachment as docker inspect shows it.
+func networkSettings(a *network.Attachment) state.NetworkSettings {
+	ns := state.NetworkSettings{Mode: "nat", IPAddress: a.IP.String(), IPPrefixLen: a.PrefixLen,
+		Gateway: a.Gateway.String(), MacAddress: a.MAC.String(), Bridge: a.Bridge, HostVeth: a.HostVeth}
+	for _, p := range a.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		key := strconv.Itoa(int(p.ContainerPort)) + "/" + proto
+		if ns.Ports == nil {
+			ns.Ports = map[string][]state.PortBinding{}
+		}
+		hostIP := "0.0.0.0"
+		if p.HostIP.IsValid() {
+			hostIP = p.HostIP.String()
+		}
+		ns.Ports[key] = append(ns.Ports[key], state.PortBinding{HostIp: hostIP, HostPort: strconv.Itoa(int(p.HostPort))})
+	}
+	return ns
 }

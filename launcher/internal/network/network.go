@@ -134,8 +134,10 @@ func checkID(id string) error {
 	if len(id) < 12 || len(id) > 128 {
 		return fmt.Errorf("nat: invalid container id %q", id)
 	}
-	if _, err := hex.DecodeString(id[:len(id)&^1]); err != nil || strings.ToLower(id) != id {
-		return fmt.Errorf("nat: invalid container id %q: not lower-case hex", id)
+	for _, r := range id {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return fmt.Errorf("nat: invalid container id %q: not lower-case hex", id)
+		}
 	}
 	return nil
 }
@@ -316,6 +318,12 @@ func Setup(cfg Config, id string, pid int, req Request) (_ *Attachment, err erro
 		return nil, fmt.Errorf("nat: network namespace of pid %d: %w", pid, err)
 	}
 	defer ns.Close()
+	// Configuring our own namespace as the container's would take the
+	// host's default route.
+	if self, err := netns.Get(); err != nil || self.Equal(ns) {
+		self.Close()
+		return nil, fmt.Errorf("nat: network namespace of pid %d: it is the launcher's own (%v)", pid, err)
+	}
 
 	hostVeth := HostVeth(id)
 	if err := createVeth(br, hostVeth, peerTemp(id), mac); err != nil {
