@@ -133,8 +133,14 @@ func killAll(payload int, isPID1 bool) {
 		syscall.Kill(-1, syscall.SIGKILL)
 		return
 	}
+	// The tree is listed before anything dies: a killed parent's children
+	// are re-parented, and only a subreaper would still find them below it.
+	tree := descendants()
 	syscall.Kill(payload, syscall.SIGKILL)
-	killDescendants()
+	for _, pid := range tree {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	killDescendants() // anything forked meanwhile
 }
 
 // killDescendants SIGKILLs every process below the init: its children,
