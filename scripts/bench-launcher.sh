@@ -17,10 +17,12 @@ need hyperfine hyperfine; need crun crun; need runc runc; need bwrap bubblewrap;
 
 if [ "${STDC_BENCH_INNER:-}" != 1 ]; then
   if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified; then
-    exec unshare -m env STDC_BENCH_INNER=1 "$0" "$@"
+    # A throwaway network namespace too: the NAT row's bridge and nftables
+    # table must not land on this machine's own network.
+    exec unshare -m -n env STDC_BENCH_INNER=1 "$0" "$@"
   fi
 fi
-[ "${STDC_BENCH_INNER:-}" = 1 ] && umount -l /sys/fs/cgroup/unified 2>/dev/null || true
+[ "${STDC_BENCH_INNER:-}" = 1 ] && { umount -l /sys/fs/cgroup/unified 2>/dev/null; ip link set lo up; } || true
 
 RUNS=${RUNS:-200}
 work=$(mktemp -d /tmp/stdc-bench.XXXXXX)
@@ -55,6 +57,7 @@ add "crun, no cgroups"       "crun --cgroup-manager=disabled run --bundle $work/
 add "crun, cgroupfs"         "crun run --bundle $work/bundle bench-crun"
 add "stdcontainer, limits"   "$PWD/out/bin/launcher --root $state run --rm --memory 64m --pids-limit 64 --cpus 1 $root /bin/true"
 add "crun, limits"           "crun run --bundle $work/bundle-limits bench-crun-limits"
+add "stdcontainer, nat -p"   "$PWD/out/bin/launcher --root $state run --rm --network nat -p 8080:80 $root /bin/true"
 add "runc"                   "runc --root $state/runc run --bundle $work/bundle bench-runc"
 add "bwrap"                  "bwrap --unshare-all --ro-bind $root / --proc /proc --dev /dev /bin/true"
 
@@ -81,4 +84,6 @@ for name, r in res.items():
     print(f"| {name} | {r['mean']*1000:.2f} | {r['min']*1000:.2f} | {ratio:.2f} | {rss.get(name, '?')} |")
 lim = res["stdcontainer, limits"]["mean"] / res["crun, limits"]["mean"]
 print(f"\nWith --memory 64m --pids-limit 64 --cpus 1: launcher / crun = {lim:.2f}")
+nat = res["stdcontainer, nat -p"]["mean"] / res[us]["mean"]
+print(f"--network nat -p 8080:80 / private: {nat:.2f}")
 PY
