@@ -181,26 +181,36 @@ func inspect(store *state.Store, refs []string) int {
 	return code
 }
 
-// stop sends the stop signal, waits up to secs, then SIGKILLs.
-func stop(store *state.Store, refs []string, secs int) int {
+// forEach runs do for each container named in refs, docker-style: a
+// failure is reported and the others are still done; the status is 1 if
+// any failed.
+func forEach(store *state.Store, refs []string, do func(ref string, c *state.Container) error) int {
 	code := 0
 	for _, ref := range refs {
 		c, err := store.Get(ref)
+		if err == nil {
+			err = do(ref, c)
+		}
 		if err != nil {
 			code = fail(1, err)
-			continue
 		}
+	}
+	return code
+}
+
+// stop sends the stop signal, waits up to secs, then SIGKILLs.
+func stop(store *state.Store, refs []string, secs int) int {
+	return forEach(store, refs, func(ref string, c *state.Container) error {
 		if state.Alive(c) {
-			sig := stopSignal(c)
-			syscall.Kill(c.State.Pid, sig)
+			syscall.Kill(c.State.Pid, stopSignal(c))
 			if !waitDead(c, time.Duration(secs)*time.Second) {
 				syscall.Kill(c.State.Pid, syscall.SIGKILL)
 				waitDead(c, 10*time.Second)
 			}
 		}
 		fmt.Println(ref)
-	}
-	return code
+		return nil
+	})
 }
 
 // stopSignal: --stop-signal, else SIGRTMIN+3 for systemd (its clean
@@ -242,39 +252,24 @@ func kill(store *state.Store, refs []string, signal string) int {
 			return fail(exitLauncher, fmt.Errorf("--signal %s: %v", signal, err))
 		}
 	}
-	code := 0
-	for _, ref := range refs {
-		c, err := store.Get(ref)
-		if err != nil {
-			code = fail(1, err)
-			continue
-		}
+	return forEach(store, refs, func(ref string, c *state.Container) error {
 		if !state.Alive(c) {
-			code = fail(1, fmt.Errorf("container %s is not running", ref))
-			continue
+			return fmt.Errorf("container %s is not running", ref)
 		}
 		if err := syscall.Kill(c.State.Pid, sig); err != nil {
-			code = fail(1, fmt.Errorf("%s: %v", ref, err))
-			continue
+			return fmt.Errorf("%s: %v", ref, err)
 		}
 		fmt.Println(ref)
-	}
-	return code
+		return nil
+	})
 }
 
 // remove deletes stopped containers' state; -f kills running ones first.
 func remove(store *state.Store, refs []string, force bool) int {
-	code := 0
-	for _, ref := range refs {
-		c, err := store.Get(ref)
-		if err != nil {
-			code = fail(1, err)
-			continue
-		}
+	return forEach(store, refs, func(ref string, c *state.Container) error {
 		if state.Alive(c) {
 			if !force {
-				code = fail(1, fmt.Errorf("container %s is running: stop it first, or use rm -f", ref))
-				continue
+				return fmt.Errorf("container %s is running: stop it first, or use rm -f", ref)
 			}
 			syscall.Kill(c.State.Pid, syscall.SIGKILL)
 			waitDead(c, 10*time.Second)
@@ -288,12 +283,11 @@ func remove(store *state.Store, refs []string, force bool) int {
 			cgroups.DestroyPaths(c.CgroupPaths) // what a crashed launcher left
 		}
 		if err := store.Remove(c.Id); err != nil {
-			code = fail(1, err)
-			continue
+			return err
 		}
 		fmt.Println(ref)
-	}
-	return code
+		return nil
+	})
 }
 
 // gc removes the state of containers whose launcher died without cleaning

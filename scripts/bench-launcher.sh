@@ -71,7 +71,29 @@ for i in "${!names[@]}"; do
   echo "${names[$i]}	$(sort -n "$work/rss.$i" | sed -n 3p)" >> "$work/rss"
 done
 
-python3 - "$work/times.json" "$work/rss" <<'PY'
+# TCP throughput over the NAT veth (host side -> container) vs loopback in
+# the same namespace: 512 MiB through busybox nc, one run each.
+mkdir -p "$work/links2/bin"
+for a in nc sh; do ln -s busybox "$work/links2/bin/$a"; done
+out/bin/mkrootfs -o "$work/netroot" --app "$(command -v busybox)":/bin/busybox --add "$work/links2:/" >/dev/null
+throughput() { # host port -> seconds to push 512 MiB
+  local t0 t1
+  t0=$(date +%s.%N)
+  dd if=/dev/zero bs=1M count=512 2>/dev/null | busybox nc "$1" "$2"
+  t1=$(date +%s.%N)
+  echo "$t0 $t1" | awk '{printf "%.3f", $2-$1}'
+}
+out/bin/launcher --root "$state" run -d --name bench-sink --network nat --ip 10.89.0.200 "$work/netroot" sh -c 'nc -l -p 5000 >/dev/null' >/dev/null
+sleep 0.3
+veth_s=$(throughput 10.89.0.200 5000)
+out/bin/launcher --root "$state" rm -f bench-sink >/dev/null
+busybox nc -l -p 5001 >/dev/null & sink=$!
+sleep 0.2
+lo_s=$(throughput 127.0.0.1 5001)
+wait $sink 2>/dev/null || true
+echo "$veth_s $lo_s" > "$work/tcp"
+
+python3 - "$work/times.json" "$work/rss" "$work/tcp" <<'PY'
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 rss = dict(line.rstrip("\n").split("\t") for line in open(sys.argv[2]))
@@ -86,4 +108,6 @@ lim = res["stdcontainer, limits"]["mean"] / res["crun, limits"]["mean"]
 print(f"\nWith --memory 64m --pids-limit 64 --cpus 1: launcher / crun = {lim:.2f}")
 nat = res["stdcontainer, nat -p"]["mean"] / res[us]["mean"]
 print(f"--network nat -p 8080:80 / private: {nat:.2f}")
+veth, lo = (float(x) for x in open(sys.argv[3]).read().split())
+print(f"TCP, 512 MiB host -> container: veth {512/veth:.0f} MiB/s, loopback {512/lo:.0f} MiB/s, veth / loopback = {lo/veth:.2f}")
 PY

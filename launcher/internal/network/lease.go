@@ -87,6 +87,12 @@ func allocate(dir string, subnet netip.Prefix, want netip.Addr, id string, stale
 	if err != nil {
 		return netip.Addr{}, err
 	}
+	return allocateFrom(dir, leases, subnet, want, id, stale)
+}
+
+// allocateFrom is allocate with dir already read into leases (by
+// readLeases, under the same lock), which it keeps up to date.
+func allocateFrom(dir string, leases map[netip.Addr]string, subnet netip.Prefix, want netip.Addr, id string, stale func(id string) bool) (netip.Addr, error) {
 	for ip, holder := range leases {
 		if holder == id {
 			return netip.Addr{}, fmt.Errorf("container %s already holds %s", short(id), ip)
@@ -113,8 +119,13 @@ func allocate(dir string, subnet netip.Prefix, want netip.Addr, id string, stale
 			if err := os.Remove(filepath.Join(dir, want.String())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return netip.Addr{}, err
 			}
+			delete(leases, want)
 		}
-		return want, writeLease(dir, want, id)
+		if err := writeLease(dir, want, id); err != nil {
+			return netip.Addr{}, err
+		}
+		leases[want] = id
+		return want, nil
 	}
 
 	for ip := gateway.Next(); ip.Less(bcast); ip = ip.Next() {
@@ -125,7 +136,11 @@ func allocate(dir string, subnet netip.Prefix, want netip.Addr, id string, stale
 		if errors.Is(err, fs.ErrExist) {
 			continue // a file readLeases skipped (not regular): leave it alone
 		}
-		return ip, err
+		if err != nil {
+			return ip, err
+		}
+		leases[ip] = id
+		return ip, nil
 	}
 	return netip.Addr{}, fmt.Errorf("no free address left in %s", subnet)
 }
@@ -151,6 +166,12 @@ func releaseLeases(dir string, id string) error {
 	if err != nil {
 		return err
 	}
+	return releaseFrom(dir, leases, id)
+}
+
+// releaseFrom is releaseLeases with dir already read into leases, which it
+// keeps up to date.
+func releaseFrom(dir string, leases map[netip.Addr]string, id string) error {
 	for ip, holder := range leases {
 		if holder != id {
 			continue
@@ -158,6 +179,7 @@ func releaseLeases(dir string, id string) error {
 		if err := os.Remove(filepath.Join(dir, ip.String())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
+		delete(leases, ip)
 	}
 	return nil
 }

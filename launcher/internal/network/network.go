@@ -35,9 +35,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultBridge is the bridge's name when Config.Bridge is empty.
@@ -226,13 +226,48 @@ func failpoint(step string) error {
 	return nil
 }
 
+// session is what one Setup or Teardown works with: a netlink handle (one
+// socket for all its requests, not one per request), our nftables table as
+// listed at its start, and the leases as read once.
+type session struct {
+	c        config
+	nl       *netlink.Handle
+	rules    *ruleset // nil if listing failed: rulesErr
+	rulesErr error
+	leases   map[netip.Addr]string // nil until read
+}
+
+func newSession(c config) (*session, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("nat: netlink: %w", err)
+	}
+	s := &session{c: c, nl: h}
+	s.rules, s.rulesErr = listRuleset()
+	return s, nil
+}
+
+func (s *session) close() { s.nl.Close() }
+
+// readLeases reads the lease directory the first time it is asked.
+func (s *session) readLeases() (map[netip.Addr]string, error) {
+	if s.leases == nil {
+		leases, err := readLeases(leaseDir(s.c.dir))
+		if err != nil {
+			return nil, err
+		}
+		s.leases = leases
+	}
+	return s.leases, nil
+}
+
 // Setup attaches the container whose PID 1 is pid (in its own, fresh
 // network namespace) to the bridge: it ensures the bridge, IP forwarding and
-// the nftables table; leases an address; creates the veth pair, moves its
-// peer into the container as host0 with the MAC, the address and a default
-// route via the gateway; and publishes the ports. On failure it undoes what
-// it did for this container (not the shared bridge and table) and returns an
-// error naming the step.
+// the nftables table; leases an address; creates the veth pair with its
+// peer in the container, where it becomes host0 with the MAC, the address
+// and a default route via the gateway; and publishes the ports. On failure
+// it undoes what it did for this container (not the shared bridge and
+// table) and returns an error naming the step.
 func Setup(cfg Config, id string, pid int, req Request) (_ *Attachment, err error) {
 	c, err := cfg.resolve()
 	if err != nil {
@@ -263,6 +298,14 @@ func Setup(cfg Config, id string, pid int, req Request) (_ *Attachment, err erro
 		return nil, err
 	}
 	defer lk.unlock()
+	s, err := newSession(c)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	if s.rulesErr != nil {
+		return nil, s.rulesErr
+	}
 
 	var undo []func() error
 	defer func() {
@@ -277,38 +320,44 @@ func Setup(cfg Config, id string, pid int, req Request) (_ *Attachment, err erro
 	}()
 
 	// Shared infrastructure: kept on failure, other containers may use it.
-	br, err := ensureBridge(c)
+	br, err := s.ensureBridge()
 	if err != nil {
 		return nil, err
 	}
 	if err := ensureSysctls(c.bridge); err != nil {
 		return nil, err
 	}
-	nft, err := ensureTable(c)
-	if err != nil {
+	if err := s.rules.ensureTable(c); err != nil {
 		return nil, err
 	}
-	// Leftovers of this id without its veth are from a crash: clear them.
-	// With the veth, the container is attached already and allocate says so.
-	if !linkExists(HostVeth(id)) {
-		if err := teardownLocked(nft, c, id); err != nil {
+	// Leftovers of this id without its live veth are from a crash or an
+	// exit: clear them (a veth still going away with its dead namespace
+	// too: its name is needed now). With a live veth, the container is
+	// attached already and allocate says so.
+	if !s.vethLive(HostVeth(id)) {
+		if err := s.teardownLocked(id, true); err != nil {
 			return nil, err
 		}
 	}
-	if err := checkPublished(nft, c, id, ports); err != nil {
+	if err := s.checkPublished(id, ports); err != nil {
 		return nil, err
 	}
 
-	// A lease whose holder's veth is gone is a dead container's, not yet
-	// collected: an explicitly requested address may be taken over.
+	// A lease whose holder's veth is gone (or going, with its namespace) is
+	// a dead container's, not yet collected: an explicitly requested
+	// address may be taken over.
 	stale := func(holder string) bool {
-		return checkID(holder) == nil && !linkExists(HostVeth(holder)) && teardownLocked(nft, c, holder) == nil
+		return checkID(holder) == nil && !s.vethLive(HostVeth(holder)) && s.teardownLocked(holder, false) == nil
 	}
-	ip, err := allocate(leaseDir(c.dir), c.subnet, req.IP, id, stale)
+	leases, err := s.readLeases()
 	if err != nil {
 		return nil, fmt.Errorf("nat: lease: %w", err)
 	}
-	undo = append(undo, func() error { return releaseLeases(leaseDir(c.dir), id) })
+	ip, err := allocateFrom(leaseDir(c.dir), leases, c.subnet, req.IP, id, stale)
+	if err != nil {
+		return nil, fmt.Errorf("nat: lease: %w", err)
+	}
+	undo = append(undo, func() error { return releaseFrom(leaseDir(c.dir), leases, id) })
 	if err := failpoint("lease"); err != nil {
 		return nil, err
 	}
@@ -320,33 +369,37 @@ func Setup(cfg Config, id string, pid int, req Request) (_ *Attachment, err erro
 	defer ns.Close()
 	// Configuring our own namespace as the container's would take the
 	// host's default route.
-	if self, err := netns.Get(); err != nil || self.Equal(ns) {
-		self.Close()
+	self, err := netns.Get()
+	own := err != nil || self.Equal(ns)
+	self.Close()
+	if own {
 		return nil, fmt.Errorf("nat: network namespace of pid %d: it is the launcher's own (%v)", pid, err)
 	}
 
 	hostVeth := HostVeth(id)
-	if err := createVeth(br, hostVeth, peerTemp(id), mac); err != nil {
+	if err := s.createVeth(br, hostVeth, peerTemp(id), mac, ns); err != nil {
 		return nil, fmt.Errorf("nat: creating veth %s: %w", hostVeth, err)
 	}
-	undo = append(undo, func() error { return deleteLink(hostVeth) })
+	// The container is alive: its side must be gone on return, not when
+	// its namespace is.
+	undo = append(undo, func() error { return s.removeVeth(hostVeth, true) })
 	if err := failpoint("veth"); err != nil {
 		return nil, err
-	}
-
-	if err := moveToNetns(peerTemp(id), ns); err != nil {
-		return nil, fmt.Errorf("nat: moving %s into the container: %w", ContainerIfname, err)
 	}
 	if err := configureContainer(ns, peerTemp(id), netip.PrefixFrom(ip, c.subnet.Bits()), c.gateway); err != nil {
 		return nil, err
 	}
-	if err := setUp(hostVeth); err != nil {
-		return nil, fmt.Errorf("nat: bringing %s up: %w", hostVeth, err)
-	}
 
 	if len(ports) > 0 {
-		undo = append(undo, func() error { return deleteRules(nft, id) })
-		if err := publish(nft, id, ip, ports); err != nil {
+		// Listed again: the rules' handles are known only to the kernel.
+		undo = append(undo, func() error {
+			rs, err := listRuleset()
+			if err != nil {
+				return err
+			}
+			return rs.deleteRules(id)
+		})
+		if err := s.rules.publish(id, ip, ports); err != nil {
 			return nil, err
 		}
 	}
@@ -368,6 +421,11 @@ func Setup(cfg Config, id string, pid int, req Request) (_ *Attachment, err erro
 // Teardown removes the container's rules, its veth (if still there: it goes
 // with the container's network namespace) and its lease. It needs only the
 // id, is idempotent and is safe after a crash half-way through Setup.
+//
+// A veth whose container's namespace is already being destroyed (the
+// container has exited) is left to the kernel, which deletes the pair with
+// the namespace in the background: deleting it here would wait 10-25 ms
+// for the kernel's RCU callbacks (see removeVeth) for nothing.
 func Teardown(cfg Config, id string) error {
 	c, err := cfg.resolve()
 	if err != nil {
@@ -381,28 +439,75 @@ func Teardown(cfg Config, id string) error {
 		return err
 	}
 	defer lk.unlock()
-
-	return teardownLocked(nil, c, id)
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return s.teardownLocked(id, false)
 }
 
-// teardownLocked is Teardown with the lock held; nft may be nil.
-func teardownLocked(nft *nftables.Conn, c config, id string) error {
+// teardownLocked is Teardown with the lock held. free says that the veth's
+// name must be free on return, even if the kernel is about to delete it.
+func (s *session) teardownLocked(id string, free bool) error {
 	var errs []error
-	if err := deleteRules(nft, id); err != nil {
+	if s.rules == nil {
+		errs = append(errs, s.rulesErr)
+	} else if err := s.rules.deleteRules(id); err != nil {
 		errs = append(errs, err)
 	}
-	if err := deleteLink(HostVeth(id)); err != nil {
+	if err := s.removeVeth(HostVeth(id), free); err != nil {
 		errs = append(errs, fmt.Errorf("nat: deleting %s: %w", HostVeth(id), err))
 	}
-	// The same for a veth peer stranded on the host by a crash before the
-	// move (deleting either end of a pair deletes both).
-	if err := deleteLink(peerTemp(id)); err != nil {
+	// The same for a veth peer stranded on the host by a crash of a
+	// launcher that created it there (deleting either end of a pair
+	// deletes both).
+	if err := s.removeVeth(peerTemp(id), true); err != nil {
 		errs = append(errs, fmt.Errorf("nat: deleting %s: %w", peerTemp(id), err))
 	}
-	if err := releaseLeases(leaseDir(c.dir), id); err != nil {
+	leases, err := s.readLeases()
+	if err == nil {
+		err = releaseFrom(leaseDir(s.c.dir), leases, id)
+	}
+	if err != nil {
 		errs = append(errs, fmt.Errorf("nat: lease: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// checkPublished refuses host ports that another live container has
+// published. A container whose veth is gone, or going with its namespace,
+// is dead: its leftovers are removed instead.
+func (s *session) checkPublished(id string, ports []PortMapping) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	live := map[string]bool{}
+	for _, pub := range s.rules.publishedPorts() {
+		if pub.id == id {
+			continue
+		}
+		for _, p := range ports {
+			if !overlaps(p, pub.PortMapping) {
+				continue
+			}
+			alive, seen := live[pub.id]
+			if !seen {
+				alive = s.vethLive(HostVeth(pub.id))
+				live[pub.id] = alive
+				if !alive {
+					if err := s.teardownLocked(pub.id, false); err != nil {
+						return err
+					}
+				}
+			}
+			if alive {
+				return fmt.Errorf("%s: host port %d/%s is already published by container %s",
+					p, p.HostPort, p.Protocol, short(pub.id))
+			}
+		}
+	}
+	return nil
 }
 
 // Leased returns the ids holding leases and their addresses, for gc to find

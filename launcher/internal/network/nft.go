@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -101,50 +102,165 @@ func staticRules(c config) []staticRule {
 	}}
 }
 
-// ensureTable creates the table, its chains and the static rules that are
-// missing, and returns the connection for the rest of Setup.
-func ensureTable(c config) (*nftables.Conn, error) {
-	nft, err := nftables.New()
+// The process's nftables socket. Closing a NETLINK_NETFILTER socket makes
+// the kernel finish freeing the last ruleset transaction first
+// (nft_rcv_nl_event flushes nf_tables' destroy work, which waits for an RCU
+// grace period): 10-20 ms after a commit, which a socket per call paid in
+// every Setup and Teardown. So the socket is opened once and kept for the
+// life of the process: `launcher run` sets up and tears down on the same
+// one, and the wait, if any, moves to the process's exit (after the
+// container has run, usually long enough for the grace period to be over).
+//
+// A socket belongs to the network namespace it was opened in; the one kept
+// is for the calling thread's namespace and is replaced when that changes
+// (tests move threads between namespaces; the launcher never does).
+var nftShared struct {
+	sync.Mutex
+	ns   [2]uint64 // st_dev, st_ino of the namespace conn was opened in
+	conn *nftables.Conn
+}
+
+// nftConn returns the kept socket for the calling thread's network
+// namespace, opening it if need be.
+func nftConn() (*nftables.Conn, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
+		return nil, fmt.Errorf("nat: nftables: %w", err)
+	}
+	ns := [2]uint64{st.Dev, st.Ino}
+	nftShared.Lock()
+	defer nftShared.Unlock()
+	if nftShared.conn != nil && nftShared.ns == ns {
+		return nftShared.conn, nil
+	}
+	if old := nftShared.conn; old != nil {
+		nftShared.conn = nil
+		go old.CloseLasting() // may wait for a grace period, see above
+	}
+	conn, err := nftables.New(nftables.AsLasting())
 	if err != nil {
 		return nil, fmt.Errorf("nat: nftables: %w", err)
 	}
-	// Without NLM_F_EXCL these are no-ops when the table and chains exist.
-	nft.AddTable(table)
-	for _, ch := range chains {
-		nft.AddChain(ch)
+	nftShared.ns, nftShared.conn = ns, conn
+	return conn, nil
+}
+
+// dropNFT forgets the kept socket after an error: a Conn keeps a
+// serialization error for good, and a failed exchange may leave replies
+// unread on the socket.
+func dropNFT(conn *nftables.Conn) {
+	nftShared.Lock()
+	defer nftShared.Unlock()
+	if nftShared.conn == conn {
+		nftShared.conn = nil
+		go conn.CloseLasting()
 	}
-	if err := nft.Flush(); err != nil {
-		return nil, fmt.Errorf("nat: nftables: table %s: %w", TableName, err)
+}
+
+// ruleset is our table as one Setup or Teardown found it: its chains and
+// their rules, listed once (a dump per chain, no transaction) and kept up
+// to date by the changes made through it, instead of listing the table
+// again for each question.
+type ruleset struct {
+	nft    *nftables.Conn
+	chains map[string]*nftables.Chain // our table's chains by name
+	rules  []*nftables.Rule           // theirs, Chain set
+}
+
+func listRuleset() (*ruleset, error) {
+	nft, err := nftConn()
+	if err != nil {
+		return nil, err
 	}
-	have := map[string]bool{}
-	for _, ch := range []*nftables.Chain{chainPrerouting, chainPostrouting} {
+	rs := &ruleset{nft: nft, chains: map[string]*nftables.Chain{}}
+	existing, err := nft.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
+	if err != nil {
+		dropNFT(nft)
+		return nil, fmt.Errorf("nat: nftables: listing chains: %w", err)
+	}
+	for _, ch := range existing {
+		if ch.Table.Name != TableName {
+			continue
+		}
+		ch.Table = table
+		rs.chains[ch.Name] = ch
 		rules, err := nft.GetRules(table, ch)
 		if err != nil {
+			dropNFT(nft)
 			return nil, fmt.Errorf("nat: nftables: listing %s: %w", ch.Name, err)
 		}
 		for _, r := range rules {
-			have[ch.Name+"\x00"+ruleComment(r)] = true
+			r.Table, r.Chain = table, ch
+		}
+		rs.rules = append(rs.rules, rules...)
+	}
+	return rs, nil
+}
+
+// flush commits what was queued on the socket, as one transaction.
+func (rs *ruleset) flush() error {
+	err := rs.nft.Flush()
+	if err != nil {
+		dropNFT(rs.nft)
+	}
+	return err
+}
+
+// sameChain says whether an existing chain is the base chain we want.
+func sameChain(have, want *nftables.Chain) bool {
+	return have.Type == want.Type && have.Hooknum != nil && *have.Hooknum == *want.Hooknum &&
+		have.Priority != nil && *have.Priority == *want.Priority
+}
+
+// ensureTable creates the table, its chains and the static rules that are
+// missing, in one transaction, and makes none when nothing is missing:
+// re-adding what exists is accepted by the kernel but is still a
+// transaction, whose clean-up a socket's close then waits for (see
+// nftShared).
+func (rs *ruleset) ensureTable(c config) error {
+	queued := false
+	if len(rs.chains) == 0 {
+		// Without NLM_F_EXCL a no-op if the table exists without chains.
+		rs.nft.AddTable(table)
+		queued = true
+	}
+	for _, ch := range chains {
+		// A chain of ours that is not the one we want is added again: the
+		// kernel refuses that and Setup says so, rather than go on with
+		// a table that does not work.
+		if have := rs.chains[ch.Name]; have == nil || !sameChain(have, ch) {
+			rs.nft.AddChain(ch)
+			queued = true
 		}
 	}
-	added := false
+	have := map[string]bool{}
+	for _, r := range rs.rules {
+		have[r.Chain.Name+"\x00"+ruleComment(r)] = true
+	}
 	for _, s := range staticRules(c) {
 		if have[s.chain.Name+"\x00"+s.comment] {
 			continue
 		}
 		r := &nftables.Rule{Table: table, Chain: s.chain, Exprs: s.exprs, UserData: comment(s.comment)}
 		if s.first {
-			nft.InsertRule(r)
+			rs.nft.InsertRule(r)
 		} else {
-			nft.AddRule(r)
+			rs.nft.AddRule(r)
 		}
-		added = true
+		queued = true
 	}
-	if added {
-		if err := nft.Flush(); err != nil {
-			return nil, fmt.Errorf("nat: nftables: masquerade rules: %w", err)
+	if !queued {
+		return nil
+	}
+	if err := rs.flush(); err != nil {
+		return fmt.Errorf("nat: nftables: table %s: %w", TableName, err)
+	}
+	for _, ch := range chains {
+		if rs.chains[ch.Name] == nil {
+			rs.chains[ch.Name] = ch
 		}
 	}
-	return nft, nil
+	return nil
 }
 
 // published is a port mapping found in the prerouting chain.
@@ -153,15 +269,14 @@ type published struct {
 	PortMapping
 }
 
-// listPublished reads the DNAT rules of every container back from the
+// publishedPorts reads the DNAT rules of every container back from the
 // prerouting chain: the kernel's rules are the registry of published ports.
-func listPublished(nft *nftables.Conn) ([]published, error) {
-	rules, err := nft.GetRules(table, chainPrerouting)
-	if err != nil {
-		return nil, err
-	}
+func (rs *ruleset) publishedPorts() []published {
 	var out []published
-	for _, r := range rules {
+	for _, r := range rs.rules {
+		if r.Chain.Name != chainPrerouting.Name {
+			continue
+		}
 		id := ruleComment(r)
 		if checkID(id) != nil {
 			continue // a static rule
@@ -170,7 +285,7 @@ func listPublished(nft *nftables.Conn) ([]published, error) {
 			out = append(out, published{id, p})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // parseDNAT recognizes the expressions dnatExprs makes.
@@ -222,55 +337,17 @@ func parseDNAT(exprs []expr.Any) (p PortMapping, ok bool) {
 	return p, p.Protocol != "" && p.HostPort != 0
 }
 
-// checkPublished refuses host ports that another live container has
-// published. A container whose veth is gone is dead (its network namespace
-// went with it): its leftovers are removed instead.
-func checkPublished(nft *nftables.Conn, c config, id string, ports []PortMapping) error {
-	if len(ports) == 0 {
-		return nil
-	}
-	pubs, err := listPublished(nft)
-	if err != nil {
-		return fmt.Errorf("nat: nftables: listing published ports: %w", err)
-	}
-	live := map[string]bool{}
-	for _, pub := range pubs {
-		if pub.id == id {
-			continue
-		}
-		for _, p := range ports {
-			if !overlaps(p, pub.PortMapping) {
-				continue
-			}
-			alive, seen := live[pub.id]
-			if !seen {
-				alive = linkExists(HostVeth(pub.id))
-				live[pub.id] = alive
-				if !alive {
-					if err := teardownLocked(nft, c, pub.id); err != nil {
-						return err
-					}
-				}
-			}
-			if alive {
-				return fmt.Errorf("%s: host port %d/%s is already published by container %s",
-					p, p.HostPort, p.Protocol, short(pub.id))
-			}
-		}
-	}
-	return nil
-}
-
-// publish adds the DNAT rules of the container's ports: in prerouting for
-// connections from other hosts (and from containers), in output for the
-// host's own connections, 127.0.0.1 included.
-func publish(nft *nftables.Conn, id string, ip netip.Addr, ports []PortMapping) error {
+// publish adds the DNAT rules of the container's ports, in one
+// transaction: in prerouting for connections from other hosts (and from
+// containers), in output for the host's own connections, 127.0.0.1
+// included.
+func (rs *ruleset) publish(id string, ip netip.Addr, ports []PortMapping) error {
 	for _, p := range ports {
 		for _, ch := range []*nftables.Chain{chainPrerouting, chainOutput} {
-			nft.AddRule(&nftables.Rule{Table: table, Chain: ch, Exprs: dnatExprs(p, ip), UserData: comment(id)})
+			rs.nft.AddRule(&nftables.Rule{Table: table, Chain: ch, Exprs: dnatExprs(p, ip), UserData: comment(id)})
 		}
 	}
-	if err := nft.Flush(); err != nil {
+	if err := rs.flush(); err != nil {
 		return fmt.Errorf("nat: nftables: publishing ports: %w", err)
 	}
 	return nil
@@ -304,45 +381,29 @@ func dnatExprs(p PortMapping, ip netip.Addr) []expr.Any {
 	)
 }
 
-// deleteRules removes every rule whose comment is id; a missing table or
-// chain is fine. nft may be nil.
-func deleteRules(nft *nftables.Conn, id string) error {
-	if nft == nil {
-		var err error
-		if nft, err = nftables.New(); err != nil {
-			return fmt.Errorf("nat: nftables: %w", err)
-		}
-	}
-	existing, err := nft.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
-	if err != nil {
-		return fmt.Errorf("nat: nftables: listing chains: %w", err)
-	}
+// deleteRules removes every rule of the table whose comment is id, in one
+// transaction, and none if there are none.
+func (rs *ruleset) deleteRules(id string) error {
+	var keep []*nftables.Rule
 	n := 0
-	for _, ch := range existing {
-		if ch.Table.Name != TableName {
+	for _, r := range rs.rules {
+		if ruleComment(r) != id {
+			keep = append(keep, r)
 			continue
 		}
-		rules, err := nft.GetRules(table, ch)
-		if err != nil {
-			return fmt.Errorf("nat: nftables: listing %s: %w", ch.Name, err)
+		if err := rs.nft.DelRule(r); err != nil {
+			dropNFT(rs.nft) // the rules queued so far must not be sent later
+			return fmt.Errorf("nat: nftables: %w", err)
 		}
-		for _, r := range rules {
-			if ruleComment(r) != id {
-				continue
-			}
-			r.Table, r.Chain = table, ch
-			if err := nft.DelRule(r); err != nil {
-				return fmt.Errorf("nat: nftables: %w", err)
-			}
-			n++
-		}
+		n++
 	}
 	if n == 0 {
 		return nil
 	}
-	if err := nft.Flush(); err != nil {
+	if err := rs.flush(); err != nil {
 		return fmt.Errorf("nat: nftables: deleting the rules of %s: %w", short(id), err)
 	}
+	rs.rules = keep
 	return nil
 }
 
