@@ -74,7 +74,7 @@ done
 # TCP throughput over the NAT veth (host side -> container) vs loopback in
 # the same namespace: 512 MiB through busybox nc, one run each.
 mkdir -p "$work/links2/bin"
-for a in nc sh; do ln -s busybox "$work/links2/bin/$a"; done
+for a in nc sh sleep; do ln -s busybox "$work/links2/bin/$a"; done
 out/bin/mkrootfs -o "$work/netroot" --app "$(command -v busybox)":/bin/busybox --add "$work/links2:/" >/dev/null
 throughput() { # host port -> seconds to push 512 MiB
   local t0 t1
@@ -83,14 +83,19 @@ throughput() { # host port -> seconds to push 512 MiB
   t1=$(date +%s.%N)
   echo "$t0 $t1" | awk '{printf "%.3f", $2-$1}'
 }
-out/bin/launcher --root "$state" run -d --name bench-sink --network nat --ip 10.89.0.200 "$work/netroot" sh -c 'nc -l -p 5000 >/dev/null' >/dev/null
+out/bin/launcher --root "$state" run -d --name bench-sink --network nat --ip 10.89.0.200 "$work/netroot" sh -c 'sleep 1000 | nc -l -p 5000 >/dev/null' >/dev/null
 sleep 0.3
 veth_s=$(throughput 10.89.0.200 5000)
 out/bin/launcher --root "$state" rm -f bench-sink >/dev/null
-busybox nc -l -p 5001 >/dev/null & sink=$!
+# The sink's stdin must not end (nc closes the connection at its stdin's
+# EOF): a FIFO we hold open for writing.
+mkfifo "$work/never"
+busybox nc -l -p 5001 <"$work/never" >/dev/null 2>&1 & sink=$!
+exec 9>"$work/never"
 sleep 0.2
 lo_s=$(throughput 127.0.0.1 5001)
-wait $sink 2>/dev/null || true
+kill $sink 2>/dev/null || true
+exec 9>&-
 echo "$veth_s $lo_s" > "$work/tcp"
 
 python3 - "$work/times.json" "$work/rss" "$work/tcp" <<'PY'
