@@ -323,24 +323,27 @@ func TestLauncherDiesWithItsContainer(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(filepath.Join(marker, "started")); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	containers, _ := os.ReadDir(st)
+	// The payload has started and the state records its pid (written
+	// alongside the container, so it may come a moment later).
 	var pid int
-	for _, c := range containers {
-		data, _ := os.ReadFile(filepath.Join(st, c.Name(), "state.json"))
-		var s struct{ State struct{ Pid int } }
-		if json.Unmarshal(data, &s) == nil && s.State.Pid > 0 {
-			pid = s.State.Pid
+	for i := 0; i < 250 && pid == 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+		if _, err := os.Stat(filepath.Join(marker, "started")); err != nil {
+			continue
+		}
+		containers, _ := os.ReadDir(st)
+		for _, c := range containers {
+			data, _ := os.ReadFile(filepath.Join(st, c.Name(), "state.json"))
+			var s struct{ State struct{ Pid int } }
+			if json.Unmarshal(data, &s) == nil && s.State.Pid > 0 {
+				pid = s.State.Pid
+			}
 		}
 	}
 	if pid == 0 {
 		cmd.Process.Kill()
 		cmd.Wait()
+		launch(t, st, "gc") // what the killed launcher left
 		t.Fatal("no running container recorded")
 	}
 	cmd.Process.Signal(syscall.SIGKILL)

@@ -264,3 +264,31 @@ func natApplets(t *testing.T) string {
 	}
 	return dir
 }
+
+// TestListenInheritedSockets: a launcher started by socket activation
+// itself passes its sockets on to the container, names included.
+func TestListenInheritedSockets(t *testing.T) {
+	requireRoot(t)
+	helper := goHelper(t, "activated")
+	root, st, ns := busyboxRootfs(t, "--app", helper+":/bin/activated"), t.TempDir(), testNetns(t)
+	// bindexec binds in the test namespace and execs the launcher with the
+	// socket as fd 3 and LISTEN_PID set to its pid, as systemd would.
+	ln := exec.Command("nsenter", "--net=/run/netns/"+ns, goHelper(t, "bindexec"), "127.0.0.1:18081", bin.launcher,
+		"--root", st, "run", "--rm", root, "/bin/activated")
+	var stderr bytes.Buffer
+	ln.Stderr = &stderr
+	if err := ln.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var reply []byte
+	for i := 0; i < 100 && len(reply) == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+		reply, _ = exec.Command("nsenter", "--net=/run/netns/"+ns, busybox(t), "nc", "127.0.0.1", "18081").Output()
+	}
+	if code := waitTimeout(t, ln, 20*time.Second); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if got := strings.TrimSpace(string(reply)); got != "pid=1 fds=1 names=inherited" {
+		t.Errorf("the container's service answered %q, want pid=1 fds=1 names=inherited", got)
+	}
+}
