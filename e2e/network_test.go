@@ -57,27 +57,10 @@ func TestNetworkHostAndPrivate(t *testing.T) {
 // container answers on the host-side port the launcher bound.
 func TestListenSocketActivation(t *testing.T) {
 	requireRoot(t)
-	helper := filepath.Join(t.TempDir(), "activated")
-	build := exec.Command("go", "build", "-o", helper, "./testdata/activated")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the helper: %v\n%s", err, out)
-	}
+	helper := goHelper(t, "activated")
 	root, st, ns := busyboxRootfs(t, "--app", helper+":/bin/activated"), t.TempDir(), testNetns(t)
-	launcher := inNetns(ns, st, "run", "--rm", "--listen", "tcp:127.0.0.1:18080=web", root, "/bin/activated")
-	var stderr bytes.Buffer
-	launcher.Stderr = &stderr
-	if err := launcher.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var reply []byte
-	for i := 0; i < 100 && len(reply) == 0; i++ {
-		time.Sleep(50 * time.Millisecond)
-		reply, _ = exec.Command("nsenter", "--net=/run/netns/"+ns, busybox(t), "nc", "127.0.0.1", "18080").Output()
-	}
-	if code := waitTimeout(t, launcher, 20*time.Second); code != 0 {
-		t.Fatalf("launcher exit %d: %s", code, stderr.String())
-	}
+	reply := activatedReply(t, ns, "18080",
+		inNetns(ns, st, "run", "--rm", "--listen", "tcp:127.0.0.1:18080=web", root, "/bin/activated"))
 	// The service runs as the container's PID 1: LISTEN_PID=1 is its own.
 	if got := strings.TrimSpace(string(reply)); got != "pid=1 fds=1 names=web" {
 		t.Errorf("the service answered %q, want pid=1 fds=1 names=web", got)
@@ -265,6 +248,27 @@ func natApplets(t *testing.T) string {
 	return dir
 }
 
+// activatedReply starts the launcher command running the activated
+// helper, connects to 127.0.0.1:port in ns until the helper answers, and
+// returns the answer once the launcher has exited cleanly.
+func activatedReply(t *testing.T, ns, port string, launcher *exec.Cmd) []byte {
+	t.Helper()
+	var stderr bytes.Buffer
+	launcher.Stderr = &stderr
+	if err := launcher.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var reply []byte
+	for i := 0; i < 100 && len(reply) == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+		reply, _ = exec.Command("nsenter", "--net=/run/netns/"+ns, busybox(t), "nc", "127.0.0.1", port).Output()
+	}
+	if code := waitTimeout(t, launcher, 20*time.Second); code != 0 {
+		t.Fatalf("launcher exit %d: %s", code, stderr.String())
+	}
+	return reply
+}
+
 // TestListenInheritedSockets: a launcher started by socket activation
 // itself passes its sockets on to the container, names included.
 func TestListenInheritedSockets(t *testing.T) {
@@ -273,21 +277,8 @@ func TestListenInheritedSockets(t *testing.T) {
 	root, st, ns := busyboxRootfs(t, "--app", helper+":/bin/activated"), t.TempDir(), testNetns(t)
 	// bindexec binds in the test namespace and execs the launcher with the
 	// socket as fd 3 and LISTEN_PID set to its pid, as systemd would.
-	ln := exec.Command("nsenter", "--net=/run/netns/"+ns, goHelper(t, "bindexec"), "127.0.0.1:18081", bin.launcher,
-		"--root", st, "run", "--rm", root, "/bin/activated")
-	var stderr bytes.Buffer
-	ln.Stderr = &stderr
-	if err := ln.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var reply []byte
-	for i := 0; i < 100 && len(reply) == 0; i++ {
-		time.Sleep(50 * time.Millisecond)
-		reply, _ = exec.Command("nsenter", "--net=/run/netns/"+ns, busybox(t), "nc", "127.0.0.1", "18081").Output()
-	}
-	if code := waitTimeout(t, ln, 20*time.Second); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
+	reply := activatedReply(t, ns, "18081", exec.Command("nsenter", "--net=/run/netns/"+ns, goHelper(t, "bindexec"),
+		"127.0.0.1:18081", bin.launcher, "--root", st, "run", "--rm", root, "/bin/activated"))
 	if got := strings.TrimSpace(string(reply)); got != "pid=1 fds=1 names=inherited" {
 		t.Errorf("the container's service answered %q, want pid=1 fds=1 names=inherited", got)
 	}

@@ -137,34 +137,9 @@ func (p *Plan) Has(path string) bool {
 // root (an absolute target starts again at the image root). The image root
 // itself, and names that reach nothing planned, give false.
 func (p *Plan) Lookup(name string) (Entry, bool) {
-	todo := strings.Split(name, "/")
-	cur := "/"
-	for hops := 0; len(todo) > 0; {
-		part := todo[0]
-		todo = todo[1:]
-		switch part {
-		case "", ".":
-			continue
-		case "..":
-			cur = path.Dir(cur)
-			continue
-		}
-		next := path.Join(cur, part)
-		e, ok := p.entries[next]
-		switch {
-		case !ok:
-			return Entry{}, false
-		case e.Kind == Symlink:
-			if hops++; hops > 40 {
-				return Entry{}, false
-			}
-			if path.IsAbs(e.Target) {
-				cur = "/"
-			}
-			todo = append(strings.Split(e.Target, "/"), todo...)
-		default:
-			cur = next
-		}
+	cur, ok := p.walk(name, true)
+	if !ok {
+		return Entry{}, false
 	}
 	e, ok := p.entries[cur]
 	if !ok {
@@ -186,7 +161,16 @@ func (p *Plan) Get(path string) (Entry, bool) {
 // not planned yet stay as they are (Add creates them as directories). It
 // fails when a component is a planned file or a symlink loop.
 func (p *Plan) resolveDir(dir string) (string, bool) {
-	todo := strings.Split(dir, "/")
+	return p.walk(dir, false)
+}
+
+// walk follows name's components through the plan, symlinks included as
+// the kernel would with the image as root (an absolute target starts
+// again at the root, at most 40 links). With mustExist every component
+// must be planned; without, unplanned ones are taken as directories to
+// be, and a planned non-directory on the way fails.
+func (p *Plan) walk(name string, mustExist bool) (string, bool) {
+	todo := strings.Split(name, "/")
 	cur := "/"
 	for hops := 0; len(todo) > 0; {
 		part := todo[0]
@@ -201,6 +185,8 @@ func (p *Plan) resolveDir(dir string) (string, bool) {
 		next := path.Join(cur, part)
 		e, ok := p.entries[next]
 		switch {
+		case !ok && mustExist:
+			return "", false
 		case ok && e.Kind == Symlink:
 			if hops++; hops > 40 {
 				return "", false
@@ -209,7 +195,7 @@ func (p *Plan) resolveDir(dir string) (string, bool) {
 				cur = "/"
 			}
 			todo = append(strings.Split(e.Target, "/"), todo...)
-		case ok && e.Kind != Dir:
+		case ok && e.Kind != Dir && !mustExist:
 			return "", false
 		default:
 			cur = next
