@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +41,10 @@ func failf(code int, format string, args ...any) error {
 // Stage2 runs in the container's fresh namespaces as their PID 1 and never
 // returns: it execs the entry point, or reports why not and exits.
 func Stage2() {
+	// unshare(CLONE_NEWCGROUP) changes only the calling thread: every step
+	// after it (the cgroupfs mounts, the exec) must run on that same
+	// thread, or the container sees the launcher's cgroup as its root.
+	runtime.LockOSThread()
 	// Nothing of the launcher may stay readable through /proc/1/exe or
 	// /proc/1/mem while stage 2 runs (CVE-2019-5736); exec resets this.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
