@@ -160,7 +160,7 @@ func TestCgroupDeviceReadBps(t *testing.T) {
 	loop := strings.TrimSpace(string(out))
 	defer exec.Command("losetup", "-d", loop).Run()
 	// 2 MiB read with O_DIRECT (no page cache) at 1 MiB/s takes ~2 s.
-	res, stderr, code := launch(t, st, "run", "--rm", "-v", loop+":/dev/disk", "--device-read-bps", loop+":1mb", root, "sh", "-c",
+	res, stderr, code := launch(t, st, "run", "--rm", "--device", loop+":/dev/disk", "--device-read-bps", loop+":1mb", root, "sh", "-c",
 		`read -r t0 x < /proc/uptime; dd if=/dev/disk of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null; read -r t1 x < /proc/uptime; echo "wall=$t0 $t1"`)
 	m := regexp.MustCompile(`wall=([\d.]+) ([\d.]+)`).FindStringSubmatch(res)
 	if code != 0 || m == nil {

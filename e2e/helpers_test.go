@@ -97,17 +97,23 @@ func mkrootfs(t *testing.T, args ...string) {
 func busyboxRootfs(t *testing.T, extra ...string) string {
 	t.Helper()
 	bb := busybox(t)
+	root := filepath.Join(t.TempDir(), "rootfs")
+	mkrootfs(t, append([]string{"-o", root, "--app", bb + ":/bin/busybox", "--add", busyboxLinks(t) + ":/"}, extra...)...)
+	return root
+}
+
+// busyboxLinks is a tree of /bin symlinks to busybox, for its applets.
+func busyboxLinks(t *testing.T) string {
+	t.Helper()
 	links := t.TempDir()
 	os.MkdirAll(filepath.Join(links, "bin"), 0o755)
 	for _, applet := range []string{"sh", "sleep", "cat", "echo", "ls", "readlink", "grep", "true", "env", "kill",
-		"wc", "tr", "head", "rm", "mkdir", "touch", "tty", "stty", "test", "id", "pwd"} {
+		"wc", "tr", "head", "rm", "mkdir", "touch", "tty", "stty", "test", "id", "pwd", "hostname"} {
 		if err := os.Symlink("busybox", filepath.Join(links, "bin", applet)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	root := filepath.Join(t.TempDir(), "rootfs")
-	mkrootfs(t, append([]string{"-o", root, "--app", bb + ":/bin/busybox", "--add", links + ":/"}, extra...)...)
-	return root
+	return links
 }
 
 // initCmd prepares root's /sbin/init as PID 1 of a new PID namespace, in a

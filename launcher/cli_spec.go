@@ -88,6 +88,12 @@ func specFromCLI(r *cli.Run) (*spec.Spec, error) {
 	for _, l := range r.Listen {
 		s.Listen = append(s.Listen, spec.Listen{Network: l.Network, Address: l.Address, Name: l.Name})
 	}
+	if err := securitySpec(r.Security, s); err != nil {
+		return nil, err
+	}
+	if err := usernsSpec(r.Userns, s); err != nil {
+		return nil, err
+	}
 	for _, t := range r.Tmpfs {
 		m := specs.Mount{Type: "tmpfs", Source: "tmpfs", Destination: t.Target}
 		if t.Size > 0 {
@@ -109,6 +115,11 @@ func runEnv(image string, r *cli.Run) ([]string, error) {
 		}
 		env = envfile.Apply(env, vars)
 	}
+	return flagEnv(env, r)
+}
+
+// flagEnv applies --env-file files in order, then -e flags, to env.
+func flagEnv(env []string, r *cli.Run) ([]string, error) {
 	for _, name := range r.EnvFiles {
 		data, err := os.ReadFile(name)
 		if err != nil {

@@ -321,8 +321,12 @@ func gc(store *state.Store) int {
 		}
 		fmt.Println("removed lost container " + c.Id[:12])
 	}
-	// Leases whose container has no state left at all (it crashed before
-	// recording them, or its state was removed by hand).
+	// --userns=auto id blocks and network leases whose container has no
+	// state left at all (it crashed before recording them, or its state
+	// was removed by hand, or just above).
+	for _, id := range engine.ReleaseLostUserns(store) {
+		fmt.Println("released the user namespace ids of " + id[:min(12, len(id))])
+	}
 	leases, _ := network.Leased(network.Config{StateDir: store.Root})
 	for id := range leases {
 		if _, err := store.Get(id); errors.Is(err, state.ErrNotFound) {

@@ -1,5 +1,12 @@
 // Command launcher runs a Standard Container rootfs in fresh namespaces,
 // with no daemon: `launcher ./out/rootfs` runs its /sbin/init.
+//
+// The Go runtime must not keep the cgroup CPU files open to follow
+// GOMAXPROCS: stage 2 changes cgroups and arranges its fds for the
+// container, where such a file would reappear as a leaked fd 3.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -8,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -27,6 +35,9 @@ const exitLauncher = 125
 func main() {
 	if len(os.Args) > 0 && os.Args[0] == container.Stage2Arg0 {
 		container.Stage2() // never returns
+	}
+	if len(os.Args) > 0 && os.Args[0] == container.ExecArg0 {
+		container.ExecHelper() // never returns
 	}
 	monitorMode := len(os.Args) > 1 && os.Args[0] == monitorArg0
 	// The thread that starts a container must outlive it: the container is
@@ -62,16 +73,24 @@ func launch(args []string) int {
 	case "check":
 		return check(inv.Refs)
 	}
-	if os.Geteuid() != 0 {
-		return fail(exitLauncher, fmt.Errorf("%s needs root (namespaces, mounts); rootless containers arrive with user namespaces", inv.Command))
+	root := inv.Global.Root
+	if os.Geteuid() != 0 && root == cli.DefaultRoot {
+		// Rootless: the state is the user's own, as podman keeps it.
+		runtimeDir := os.Getenv("XDG_RUNTIME_DIR")
+		if runtimeDir == "" {
+			return fail(exitLauncher, fmt.Errorf("rootless: XDG_RUNTIME_DIR is not set; set it or give --root DIR for the state"))
+		}
+		root = filepath.Join(runtimeDir, "stdcontainer")
 	}
-	store, err := state.Open(inv.Global.Root)
+	store, err := state.Open(root)
 	if err != nil {
 		return fail(exitLauncher, err)
 	}
 	switch inv.Command {
 	case "run":
 		return run(store, inv.Run)
+	case "exec":
+		return execCommand(store, inv.Refs[0], inv.Run)
 	case "ps":
 		return ps(store, inv)
 	case "inspect":
@@ -109,9 +128,10 @@ func setupLogging(g cli.Global) {
 			return a
 		}
 		logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: lower}))
-		return
+	} else {
+		logger = slog.New(textHandler{level: level})
 	}
-	logger = slog.New(textHandler{level: level})
+	slog.SetDefault(logger) // the engine's warnings too
 }
 
 // textHandler prints "launcher: msg key=value..." lines, like other CLIs.
@@ -145,18 +165,14 @@ func run(store *state.Store, r *cli.Run) int {
 	if r.TTY {
 		return runWithTerminal(store, s, r.Interactive)
 	}
-	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	stdio, done, err := ourStdio(r.Interactive)
+	if err != nil {
+		return fail(exitLauncher, err)
+	}
+	defer done()
 	// Started by socket activation ourselves: those sockets go on to the
 	// container first, under their names.
 	stdio.Sockets, s.InheritedSockets = inheritedSockets()
-	if !r.Interactive {
-		devNull, err := os.Open(os.DevNull)
-		if err != nil {
-			return fail(exitLauncher, err)
-		}
-		defer devNull.Close()
-		stdio.In = devNull
-	}
 	code, err := engine.Run(store, s, stdio, func(id string) { logger.Debug("container started", "id", id) })
 	if err != nil {
 		return fail(code, err)
@@ -165,9 +181,33 @@ func run(store *state.Store, r *cli.Run) int {
 	return code
 }
 
-// runWithTerminal is `run -t`: the container's stdio is a new pty, copied
-// to and from ours; with -i and a terminal on stdin, ours runs raw.
+// ourStdio is the launcher's own stdio for a container, stdin /dev/null
+// unless interactive; done closes what it opened.
+func ourStdio(interactive bool) (container.Stdio, func(), error) {
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if interactive {
+		return stdio, func() {}, nil
+	}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		return stdio, nil, err
+	}
+	stdio.In = devNull
+	return stdio, func() { devNull.Close() }, nil
+}
+
+// runWithTerminal is `run -t`.
 func runWithTerminal(store *state.Store, s *spec.Spec, interactive bool) int {
+	return withTerminal(interactive, func(stdio container.Stdio, release func()) (int, error) {
+		return engine.Run(store, s, stdio, func(string) { release() })
+	})
+}
+
+// withTerminal runs body with a new pty as its stdio, copied to and from
+// ours; with interactive and a terminal on stdin, ours runs raw. body
+// calls release once the container holds the terminal side: ours must
+// go, so that the copy ends when the container's last holder exits.
+func withTerminal(interactive bool, body func(stdio container.Stdio, release func()) (int, error)) int {
 	pty, err := console.Open()
 	if err != nil {
 		return fail(exitLauncher, fmt.Errorf("-t: allocating a pseudo-terminal: %v", err))
@@ -190,9 +230,7 @@ func runWithTerminal(store *state.Store, s *spec.Spec, interactive bool) int {
 	}
 	output := make(chan struct{})
 	go func() { io.Copy(os.Stdout, pty.Control); close(output) }()
-	// Once the container holds the terminal side, ours must go: the copy
-	// above ends when the container's last holder of it exits.
-	code, err := engine.Run(store, s, stdio, func(string) { pty.Terminal.Close() })
+	code, err := body(stdio, func() { pty.Terminal.Close() })
 	pty.Terminal.Close()
 	select {
 	case <-output:

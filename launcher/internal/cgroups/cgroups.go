@@ -6,10 +6,13 @@
 // (Memory.Swap is memory+swap, -1 is unlimited, 0 is unset); errors name
 // the docker flag and the cgroup file. A driver per version (v1Driver,
 // v2Driver) does the writing, one file per controller: memory.go, cpu.go,
-// cpuset.go, pids.go, io.go.
+// cpuset.go, pids.go, io.go, devices.go.
 //
-// Device access (LinuxResources.Devices) is not handled here: the
-// launcher builds the container's /dev itself.
+// Device access (LinuxResources.Devices, devices.go) goes to the v1
+// devices controller where it is mounted (v1 and hybrid hosts:
+// devices.deny and devices.allow), else to a BPF device program on the
+// container's cgroup2 directory (v2 hosts: devices_bpf.go); both at
+// Create, before any process joins.
 package cgroups
 
 import (
@@ -34,7 +37,7 @@ type Cgroup struct {
 
 // Create makes the container's cgroup named name (e.g.
 // "stdcontainer-<12 hex>") under parent in every hierarchy, then writes
-// every limit in r (nil: none).
+// every limit in r (nil: none), device rules included.
 //
 // parent "" nests under the caller's own cgroup of each hierarchy; a path
 // starting with "/" is taken from the hierarchy's root (docker's
@@ -57,6 +60,10 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 		return nil, err
 	}
 	if err := validate(r); err != nil {
+		return nil, err
+	}
+	devices, err := parseDevices(r.Devices)
+	if err != nil {
 		return nil, err
 	}
 	fs := l.fsys()
@@ -96,6 +103,19 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 			return nil, fmt.Errorf("%s: the %s controller is not mounted", lm.flag(r), lm.v1)
 		}
 	}
+	// Devices: v1 if mounted there, else a BPF program on cgroup2, which
+	// needs no controller.
+	var devicesIn *hierarchy
+	if devices != nil {
+		switch {
+		case l.V1["devices"] != "":
+			devicesIn = byMount[l.V1["devices"]]
+		case l.V2 != "":
+			devicesIn = byMount[l.V2]
+		default:
+			return nil, errors.New("cgroups: devices: the devices controller is not mounted (no v1 devices hierarchy, no cgroup2 for a BPF program)")
+		}
+	}
 	// v2 shows memory, pids and IO use only where their controller is
 	// enabled: hand them down too when the limits do not (best effort).
 	if h := byMount[l.V2]; h != nil {
@@ -125,6 +145,11 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 			if err := lm.set(h.d, setter{fs: fs, dir: h.dir}, r); err != nil {
 				return fail(err)
 			}
+		}
+	}
+	if devicesIn != nil {
+		if err := devicesIn.d.setDevices(setter{fs: fs, dir: devicesIn.dir}, devices); err != nil {
+			return fail(err)
 		}
 	}
 	return c, nil

@@ -35,7 +35,8 @@ func everything() *specs.LinuxResources {
 			ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{dev(8, 0, 100)},
 			ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{dev(8, 16, 200)},
 		},
-		// Set by every default spec; the launcher's /dev handles devices.
+		// Docker's deny-all, first in every default spec (devices_test.go
+		// has the rest).
 		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 	}
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // driver is what differs between cgroup v1 and v2 for one hierarchy. The
-// per-controller methods live in memory.go, cpu.go, cpuset.go, pids.go and
-// io.go, both versions side by side.
+// per-controller methods live in memory.go, cpu.go, cpuset.go, pids.go,
+// io.go and devices.go, both versions side by side.
 type driver interface {
 	// beforeChild runs on each directory right before Create makes a
 	// child in it (the parent it nests under, and directories it made on
@@ -28,6 +28,7 @@ type driver interface {
 	setCpuset(s setter, c *specs.LinuxCPU) error
 	setPids(s setter, p *specs.LinuxPids) error
 	setIO(s setter, b *specs.LinuxBlockIO) error
+	setDevices(s setter, l *deviceList) error // devices.go
 }
 
 // limiter is one controller the container's limits may need.

@@ -27,6 +27,9 @@ type fakeFS struct {
 	// refuses some values (a partition in io.max: ENODEV).
 	failWrite map[string]error
 	root      string
+	// programs holds the BPF device programs attached, by directory
+	// relative to the root.
+	programs map[string][]bpfInsn
 }
 
 type fixtureOpts struct {
@@ -356,6 +359,25 @@ func (f *fakeFS) check(dir string) error {
 	if dir == f.mountOf(dir) {
 		return fmt.Errorf("%s: refusing the root of a cgroup hierarchy", dir)
 	}
+	return nil
+}
+
+// attachDeviceProgram keeps prog for the tests to run (devices_test.go)
+// and logs it as a write of "<device program>"; failWrite["<device
+// program>"] makes it fail.
+func (f *fakeFS) attachDeviceProgram(dir string, prog []bpfInsn) error {
+	if !exists(filepath.Join(dir, "cgroup.procs")) || f.mountOf(dir) != f.layout.V2 {
+		return fmt.Errorf("attaching the BPF device program to %s: %w", dir, unix.EBADF)
+	}
+	rel, _ := filepath.Rel(f.root, dir)
+	f.writes = append(f.writes, fmt.Sprintf("%s=<device program>", rel))
+	if err := f.failWrite["<device program>"]; err != nil {
+		return fmt.Errorf("attaching the BPF device program to %s: %w", dir, err)
+	}
+	if f.programs == nil {
+		f.programs = map[string][]bpfInsn{}
+	}
+	f.programs[rel] = prog
 	return nil
 }
 

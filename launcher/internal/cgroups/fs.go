@@ -23,6 +23,9 @@ type fsys interface {
 	// check refuses a directory that is not a cgroup below a hierarchy's
 	// root, before its processes get killed.
 	check(dir string) error
+	// attachDeviceProgram puts a BPF device program on a cgroup2
+	// directory (devices_bpf.go).
+	attachDeviceProgram(dir string, prog []bpfInsn) error
 }
 
 // realFS is the kernel's cgroupfs.

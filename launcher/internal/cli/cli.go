@@ -52,7 +52,7 @@ const (
 )
 
 // commands are the subcommands, in the order the global help lists them.
-var commands = []string{"run", "ps", "inspect", "stats", "stop", "kill", "rm", "gc", "check", "version", "help"}
+var commands = []string{"run", "exec", "ps", "inspect", "stats", "stop", "kill", "rm", "gc", "check", "version", "help"}
 
 // Global holds the flags that come before the command.
 type Global struct {
@@ -170,6 +170,11 @@ type Run struct {
 	Listen []Listen
 	// Resources holds the resource limits (--memory, --cpus, ...).
 	Resources Resources
+	// Security holds --cap-add, --cap-drop, --privileged, --security-opt
+	// and --device.
+	Security Security
+	// Userns is --userns.
+	Userns Userns
 	// Rootfs is the image directory: never empty (existence is not checked).
 	Rootfs string
 	// Cmd is everything after Rootfs, verbatim; nil when there is nothing.
@@ -188,7 +193,9 @@ type Invocation struct {
 	// was given, or `launcher help [COMMAND]`, or no arguments at all.
 	// Nothing else in the Invocation is meaningful then.
 	Help bool
-	// Run is set when Command is "run" and Help is false.
+	// Run is set when Command is "run" and Help is false. For "exec" it
+	// holds exec's flags (Env, EnvFiles, User, Workdir, TTY, Interactive)
+	// and Cmd; Refs[0] is the container.
 	Run *Run
 	// All is ps -a.
 	All bool
@@ -293,7 +300,7 @@ func (b *builder) command(name string, args []string) (*Invocation, error) {
 	case "kill":
 		inv.Signal = defaultSignal
 	}
-	ops, _, err := b.parseFlags(name, commandFlags[name], args, name != "run", nil)
+	ops, _, err := b.parseFlags(name, commandFlags[name], args, name != "run" && name != "exec", nil)
 	if err == errStop {
 		return inv, nil
 	}
@@ -303,6 +310,16 @@ func (b *builder) command(name string, args []string) (*Invocation, error) {
 	switch name {
 	case "run":
 		return b.finishRun(ops)
+	case "exec":
+		if len(ops) == 0 || ops[0] == "" {
+			return nil, errors.New("exec needs an ID or NAME and a CMD (see launcher exec --help)")
+		}
+		if len(ops) == 1 {
+			return nil, errors.New("exec needs a CMD after the ID or NAME (see launcher exec --help)")
+		}
+		inv.Refs = ops[:1]
+		r := b.run()
+		r.Cmd = append([]string(nil), ops[1:]...)
 	case "ps", "gc", "version":
 		if len(ops) > 0 {
 			return nil, unexpected(name, ops[0])

@@ -54,12 +54,15 @@ var globalFlags = []*flagDef{
 
 var runFlags = []*flagDef{
 	valueFlag("blkio-weight", 0, "N", "Block I/O weight, 10 to 1000 (0 for the default)", setBlkioWeight),
+	valueFlag("cap-add", 0, "CAP", "Add a capability, like NET_ADMIN, or ALL (repeatable)", setCapAdd),
+	valueFlag("cap-drop", 0, "CAP", "Drop a capability, like CHOWN, or ALL (repeatable)", setCapDrop),
 	valueFlag("cgroup-parent", 0, "PATH", "Parent cgroup of the container's, absolute or relative (no ..)", setCgroupParent),
 	valueFlag("cpu-shares", 0, "N", "CPU shares, a relative weight from 2 to 262144 (0 for the default)", setCPUShares),
 	valueFlag("cpus", 0, "N.N", "Number of CPUs, like 1.5: a CPU quota per 100ms period (0.01 to 1024)", setCPUs),
 	valueFlag("cpuset-cpus", 0, "LIST", "CPUs the container may use, like 0-3,8", setCpusetCpus),
 	valueFlag("cpuset-mems", 0, "LIST", "Memory (NUMA) nodes the container may use, like 0,1", setCpusetMems),
 	boolFlag("detach", 'd', "Run in the background and print the container ID", func(b *builder, v bool) error { b.run().Detach = v; return nil }),
+	valueFlag("device", 0, "HOSTPATH[:CTRPATH][:rwm]", "Give the container a host device node (repeatable)", setDevice),
 	valueFlag("device-read-bps", 0, "DEV:RATE", "Limit reads from block device DEV to RATE bytes a second, like 1mb (repeatable)", throttleFlag(func(r *Resources) *[]Throttle { return &r.ReadBps }, false)),
 	valueFlag("device-read-iops", 0, "DEV:N", "Limit reads from block device DEV to N operations a second (repeatable)", throttleFlag(func(r *Resources) *[]Throttle { return &r.ReadIOPS }, true)),
 	valueFlag("device-write-bps", 0, "DEV:RATE", "Limit writes to block device DEV to RATE bytes a second, like 1mb (repeatable)", throttleFlag(func(r *Resources) *[]Throttle { return &r.WriteBps }, false)),
@@ -83,12 +86,15 @@ var runFlags = []*flagDef{
 	valueFlag("dns", 0, "IP", "Nameserver for the container's resolv.conf (repeatable; default: the host's)", setDNS),
 	valueFlag("add-host", 0, "NAME:IP", "Add a line to the container's /etc/hosts (repeatable)", setAddHost),
 	valueFlag("pids-limit", 0, "N", "Maximum number of processes, or -1 for unlimited", setPidsLimit),
+	boolFlag("privileged", 0, "DANGEROUS: every capability, no seccomp, no masked paths, all host devices", func(b *builder, v bool) error { b.run().Security.Privileged = v; return nil }),
 	boolFlag("read-only", 0, "Mount the image read-only (default: a writable overlay)", func(b *builder, v bool) error { b.run().ReadOnly = v; return nil }),
 	boolFlag("rm", 0, "Remove the container's state when it exits", func(b *builder, v bool) error { b.run().Remove = v; return nil }),
+	valueFlag("security-opt", 0, "OPT", "no-new-privileges=false, seccomp=unconfined|FILE.json, systempaths=unconfined, apparmor=PROFILE, label=TYPE:VALUE|disable (repeatable)", setSecurityOpt),
 	valueFlag("stop-signal", 0, "SIG", "Signal that stop sends first (default RTMIN+3 for systemd, else TERM)", setStopSignal),
 	valueFlag("tmpfs", 0, "CTRPATH[:SIZE]", "Mount a tmpfs, SIZE like 64m or 1g (repeatable)", setTmpfs),
 	boolFlag("tty", 't', "Give the container a pseudo-terminal", func(b *builder, v bool) error { b.run().TTY = v; return nil }),
 	valueFlag("user", 'u', "USER[:GROUP]", "Run as UID[:GID] or NAME[:GROUP] (names from the image)", setUser),
+	valueFlag("userns", 0, "MODE", "host (the default), auto (a free range of 65536 ids) or CTRID:HOSTID:SIZE[,...]", setUserns),
 	valueFlag("volume", 'v', "HOSTPATH:CTRPATH[:ro|rw]", "Bind-mount a host path, rw by default (repeatable)", setVolume),
 	valueFlag("workdir", 'w', "DIR", "Working directory inside the container (absolute)", setWorkdir),
 	helpFlag(),
@@ -100,6 +106,15 @@ var preFlags = append(append([]*flagDef(nil), globalFlags...), runFlags...)
 
 var commandFlags = map[string][]*flagDef{
 	"run": runFlags,
+	"exec": {
+		valueFlag("env", 'e', "KEY[=VALUE]", "Set a variable; KEY alone copies the launcher's, if set (repeatable)", setEnv),
+		valueFlag("env-file", 0, "FILE", "Read variables, systemd EnvironmentFile= syntax (repeatable; -e wins)", setEnvFile),
+		boolFlag("interactive", 'i', "Keep stdin attached (otherwise it is /dev/null)", func(b *builder, v bool) error { b.run().Interactive = v; return nil }),
+		boolFlag("tty", 't', "Give CMD a pseudo-terminal", func(b *builder, v bool) error { b.run().TTY = v; return nil }),
+		valueFlag("user", 'u', "USER[:GROUP]", "Run as UID[:GID] or NAME[:GROUP] (default: the container's user)", setUser),
+		valueFlag("workdir", 'w', "DIR", "Working directory inside the container (default: the container's)", setWorkdir),
+		helpFlag(),
+	},
 	"ps": {
 		boolFlag("all", 'a', "Show all containers (default: only running ones)", func(b *builder, v bool) error { b.inv.All = v; return nil }),
 		valueFlag("format", 0, "FORMAT", "table, or json: a JSON array (default table)", setFormat),

@@ -28,6 +28,10 @@ func FuzzParse(f *testing.F) {
 		{"inspect", "a"},
 		{"check", "./r"},
 		{"help", "run"},
+		{"run", "--cap-add", "net_admin,SYS_TIME", "--cap-drop=ALL", "--privileged", "./r"},
+		{"run", "--security-opt", "no-new-privileges=false", "--security-opt", "seccomp=/p.json", "--security-opt", "label=level:s0:c1,c2", "./r"},
+		{"run", "--device", "/dev/fuse", "--device", "/dev/sda:/dev/xvda:r", "--userns", "0:100000:65536,65536:300000:10", "./r"},
+		{"exec", "-it", "-u", "1:2", "-w", "/x", "web", "sh", "-c", "x"},
 		{"--version"},
 		{"--", "ps"},
 		{"-d", "ps"},
@@ -82,8 +86,14 @@ func FuzzParse(f *testing.F) {
 		if !slices.Contains(commands, got.Command) || got.Command == "help" {
 			t.Fatalf("Parse(%q): command %q", args, got.Command)
 		}
-		if (got.Command == "run") != (got.Run != nil) {
+		if (got.Command == "run" || got.Command == "exec") != (got.Run != nil) {
 			t.Fatalf("Parse(%q): command %s with Run %v", args, got.Command, got.Run)
+		}
+		if got.Command == "exec" {
+			if len(got.Refs) != 1 || len(got.Run.Cmd) == 0 {
+				t.Fatalf("Parse(%q): exec of %v with CMD %q", args, got.Refs, got.Run.Cmd)
+			}
+			return
 		}
 		if _, err := ParseSignal(got.Signal); got.Command == "kill" && err != nil {
 			t.Fatalf("Parse(%q): kill signal %q: %v", args, got.Signal, err)
@@ -118,6 +128,16 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse(%q): tmpfs %+v", args, m)
 			}
 			targets[m.Target] = true
+		}
+		for _, d := range r.Security.Devices {
+			if !path.IsAbs(d.Host) || !strings.HasPrefix(d.Container, "/dev/") || d.Access == "" || strings.Trim(d.Access, "rwm") != "" {
+				t.Fatalf("Parse(%q): device %+v", args, d)
+			}
+		}
+		for _, c := range append(slices.Clone(r.Security.CapAdd), r.Security.CapDrop...) {
+			if !strings.HasPrefix(c, "CAP_") && c != "ALL" {
+				t.Fatalf("Parse(%q): capability %q", args, c)
+			}
 		}
 		for _, kv := range r.Env {
 			if k, _, _ := strings.Cut(kv, "="); k == "" {

@@ -42,6 +42,17 @@ A SIZE or RATE is bytes with an optional k, m, g or t suffix (powers of
 1024, any case, optionally followed by b or ib): 4096, 512k, 64MB, 1GiB.`,
 		exit: exitRun,
 	},
+	"exec": {
+		usage:   "launcher exec [OPTIONS] ID|NAME CMD [ARG...]",
+		summary: "Run a command in a running container",
+		about: `Run CMD inside a running container: in its namespaces and cgroup, with
+its confinement (capabilities, no_new_privs, seccomp, LSM label), its
+environment plus -e and --env-file, as its user unless -u. Everything after
+ID|NAME belongs to CMD. In a container with its own user namespace
+(--userns) CMD runs as the mapped uid without capabilities: a Go process
+cannot join a user namespace.`,
+		exit: exitRun,
+	},
 	"ps": {
 		usage:   "launcher ps [OPTIONS]",
 		summary: "List containers",

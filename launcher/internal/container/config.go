@@ -8,8 +8,7 @@ package container
 // Config is everything stage 2 needs, sent as JSON over a pipe: stage 2
 // must not look anything up on the host after it has unshared.
 type Config struct {
-	Image      string   // image directory, the overlay's lower layer (never written)
-	Scratch    string   // empty host directory where stage 2 mounts its private tmpfs
+	Image      string   // image directory, for messages: stage 2 gets it as an fd
 	ReadOnly   bool     // --read-only: the root is remounted read-only
 	Hostname   string   //
 	Args       []string // entry point and arguments; Args[0] is resolved in the container
@@ -28,6 +27,22 @@ type Config struct {
 	ListenFDs int
 	// HostNetwork: no network namespace (--network host).
 	HostNetwork bool
+	// UserNS: stage 2 is root only in its own user namespace, where it
+	// may not create device nodes or mount v1 cgroups or (on the host's
+	// network) sysfs; it binds the host's instead.
+	UserNS bool
+	// IDMappedImage: the image comes with the config as a detached mount
+	// whose ids are mapped into the user namespace, so that its files
+	// are owned by the container's root, not by nobody.
+	IDMappedImage bool
+	// Confinement limits the entry point: capabilities, no_new_privs,
+	// seccomp, LSM label.
+	Confinement
+	// MaskedPaths are hidden (our /dev/null or an empty tmpfs on top);
+	// ReadonlyPaths are bound read-only onto themselves.
+	MaskedPaths, ReadonlyPaths []string
+	// Devices are extra nodes in the container's /dev (--device).
+	Devices []Device
 	// Cgroupfs is how /sys/fs/cgroup looks inside: the host's layout, each
 	// hierarchy rooted at the container's own cgroup (cgroup namespace).
 	Cgroupfs []CgroupMount
@@ -40,6 +55,16 @@ type CgroupMount struct {
 	Options  string   // v1: the hierarchy's controllers, e.g. "cpu,cpuacct" or "none,name=systemd"
 	Writable bool     // name=systemd and cgroup2 stay writable for an init that manages its own subtree
 	Links    []string // other names for it (e.g. "cpu" and "cpuacct" for "cpu,cpuacct")
+	Source   string   // the container's cgroup directory on the host, bound instead in a user namespace
+}
+
+// Device is a device node created in the container's /dev.
+type Device struct {
+	Path         string // absolute, inside the container, under /dev
+	Type         string // "c" or "b"
+	Major, Minor uint32
+	Mode         uint32 // permission bits
+	UID, GID     uint32
 }
 
 // Mount is a volume (bind) or a tmpfs.

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -55,8 +54,13 @@ func Stage2() {
 		os.Exit(CodeLauncher)
 	}
 	unix.Close(errorFD)
-	errPipe := os.NewFile(uintptr(moved), "stage2-errors")
-	err = stage2()
+	reportAndExit(os.NewFile(uintptr(moved), "stage2-errors"), stage2())
+}
+
+// reportAndExit writes "CODE message" for err to the error pipe, where
+// the launcher reads why stage 2 (or the exec helper) failed, and exits
+// with that code.
+func reportAndExit(errPipe *os.File, err error) {
 	code := CodeLauncher
 	var se *stage2Error
 	if errors.As(err, &se) {
@@ -68,16 +72,22 @@ func Stage2() {
 
 func stage2() error {
 	var cfg Config
-	configPipe := os.NewFile(configFD, "stage2-config")
-	if err := json.NewDecoder(configPipe).Decode(&cfg); err != nil {
+	files, err := receiveConfig(&cfg)
+	if err != nil {
 		return failf(CodeLauncher, "reading the container config: %v", err)
 	}
-	configPipe.Close()
+	idmappedImage := -1
+	if cfg.IDMappedImage {
+		if len(files) != 1 {
+			return failf(CodeLauncher, "the id-mapped image did not arrive")
+		}
+		idmappedImage = files[0]
+	}
 	// The config arrives once the launcher has put us in our cgroup.
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return failf(CodeLauncher, "unsharing the cgroup namespace: %v", err)
 	}
-	root, err := buildRoot(&cfg)
+	root, err := buildRoot(&cfg, idmappedImage)
 	if err != nil {
 		return err
 	}
@@ -90,30 +100,49 @@ func stage2() error {
 	return execEntry(&cfg)
 }
 
-// buildRoot assembles the container's root under cfg.Scratch and returns it.
-func buildRoot(cfg *Config) (string, error) {
+// buildRoot assembles the container's root in a scratch tmpfs and returns it.
+func buildRoot(cfg *Config, idmappedImage int) (string, error) {
 	// Private first: nothing below may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return "", failf(CodeLauncher, "making mounts private: %v", err)
 	}
 	// The overlay's upper layer lives in a tmpfs of this mount namespace:
 	// the container may write, the image is never touched, and everything
-	// written disappears with the namespace.
-	if err := unix.Mount("tmpfs", cfg.Scratch, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0700"); err != nil {
+	// written disappears with the namespace. The tmpfs is reached through
+	// its fd: in a user namespace stage 2's root may not be allowed to
+	// traverse the state directory.
+	scratch, err := scratchTmpfs()
+	if err != nil {
 		return "", failf(CodeLauncher, "mounting scratch tmpfs: %v", err)
 	}
-	upper, work, root := cfg.Scratch+"/upper", cfg.Scratch+"/work", cfg.Scratch+"/root"
-	for _, d := range []string{upper, work, root} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return "", failf(CodeLauncher, "%v", err)
+	upper, work, root := scratch+"/upper", scratch+"/work", scratch+"/root"
+	lower := escapeOverlay(cfg.Image)
+	if idmappedImage >= 0 {
+		// The launcher's id-mapped view of the image: attached in our
+		// mount namespace, so that overlayfs may use it.
+		lower = scratch + "/lower"
+		if err := unix.MoveMount(idmappedImage, "", unix.AT_FDCWD, lower, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return "", failf(CodeLauncher, "attaching the id-mapped image: %v", err)
 		}
+		unix.Close(idmappedImage)
 	}
-	opts := "lowerdir=" + escapeOverlay(cfg.Image) + ",upperdir=" + upper + ",workdir=" + work
+	injected, err := runtimeLayer(scratch+"/layer", lower, cfg)
+	if err != nil {
+		return "", err
+	}
+	if injected {
+		lower = scratch + "/layer:" + lower
+	}
+	opts := "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work
+	if cfg.UserNS {
+		opts += ",userxattr" // trusted.* xattrs are the host root's alone
+	}
 	if err := unix.Mount("overlay", root, "overlay", 0, opts); err != nil {
 		return "", failf(CodeLauncher, "mounting the image %s as an overlay: %v", cfg.Image, err)
 	}
 	for _, step := range []func(string, *Config) error{
-		mountPoints, writeResolvConf, writeHosts, mountProc, mountSys, mountCgroupfs, mountDev, mountRunAndTmp, writeRunHost, mountUser,
+		mountPoints, mountProc, mountSys, mountCgroupfs, mountDev, mknodDevices,
+		mountRunAndTmp, writeRunHost, mountUser, maskPaths,
 	} {
 		if err := step(root, cfg); err != nil {
 			return "", err
@@ -130,6 +159,42 @@ func buildRoot(cfg *Config) (string, error) {
 // escapeOverlay escapes the characters overlayfs treats specially in lowerdir.
 func escapeOverlay(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `,`, `\,`, `:`, `\:`).Replace(p)
+}
+
+// scratchMountPoint is where stage 2 attaches its scratch tmpfs in its
+// own mount namespace: a directory every kernel's procfs has, which any
+// user may traverse to. The container never sees it (its /proc is a
+// fresh mount), and the host's is not touched.
+const scratchMountPoint = "/proc/fs"
+
+// scratchTmpfs makes the tmpfs for the overlay's upper and work
+// directories and its mount point, attaches it at scratchMountPoint and
+// returns a path to it through its fd.
+func scratchTmpfs() (string, error) {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "mode", "0700"); err != nil {
+		return "", err
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return "", err
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range []string{"upper", "work", "root", "lower", "layer"} {
+		if err := unix.Mkdirat(mfd, d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, scratchMountPoint, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return "", err
+	}
+	return "/proc/self/fd/" + strconv.Itoa(mfd), nil
 }
 
 // openTarget resolves p inside root without ever leaving it (symlinks
@@ -151,7 +216,27 @@ func remountReadOnly(root, p string) error {
 		return err
 	}
 	defer mounted.Close()
-	return unix.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
+	return unix.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keptFlags(mounted), "")
+}
+
+// keptFlags are the nosuid, nodev and noexec flags of the mount under f:
+// a bind remount replaces them all, and in a user namespace they may be
+// locked, so they must be passed again.
+func keptFlags(f *os.File) uintptr {
+	var st unix.Statfs_t
+	if unix.Fstatfs(int(f.Fd()), &st) != nil {
+		return 0
+	}
+	var flags uintptr
+	for _, kept := range []struct {
+		statfs int64
+		mount  uintptr
+	}{{unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC}} {
+		if st.Flags&kept.statfs != 0 {
+			flags |= kept.mount
+		}
+	}
+	return flags
 }
 
 // fdPath names an open file through /proc, for mount(2).
@@ -174,38 +259,39 @@ func mountPoints(root string, _ *Config) error {
 	return nil
 }
 
-// writeResolvConf injects the runtime's resolv.conf into the overlay's upper
-// layer when the image has none; an image's own is left untouched.
-func writeResolvConf(root string, cfg *Config) error {
-	if cfg.ResolvConf == nil {
-		return nil
+// runtimeLayer writes what the runtime adds to the image's files (an
+// injected resolv.conf, --add-host lines) into dir, which becomes the
+// overlay's top lower layer: nothing is written through the overlay, so
+// it works even where the container's root may not write the image's
+// /etc (a rootless container of an image the user does not own).
+// image is the image's path in this mount namespace.
+func runtimeLayer(dir, image string, cfg *Config) (bool, error) {
+	if cfg.ResolvConf == nil && len(cfg.ExtraHosts) == 0 {
+		return false, nil
 	}
-	f, err := inroot.CreateFile(root, "/etc/resolv.conf", unix.O_WRONLY|unix.O_EXCL, 0o644)
-	if err != nil {
-		return failf(CodeLauncher, "writing /etc/resolv.conf: %v", err)
+	if err := os.Mkdir(dir+"/etc", 0o755); err != nil {
+		return false, failf(CodeLauncher, "creating the runtime layer: %v", err)
 	}
-	defer f.Close()
-	if _, err := f.Write(cfg.ResolvConf); err != nil {
-		return failf(CodeLauncher, "writing /etc/resolv.conf: %v", err)
+	if cfg.ResolvConf != nil {
+		if err := os.WriteFile(dir+"/etc/resolv.conf", cfg.ResolvConf, 0o644); err != nil {
+			return false, failf(CodeLauncher, "writing /etc/resolv.conf: %v", err)
+		}
 	}
-	return nil
-}
-
-// writeHosts appends --add-host lines to /etc/hosts in the overlay (the
-// image's own file, if any, is copied up; the image is not touched).
-func writeHosts(root string, cfg *Config) error {
-	if len(cfg.ExtraHosts) == 0 {
-		return nil
+	if len(cfg.ExtraHosts) > 0 {
+		// The image's own lines first; a symlink in it cannot lead out.
+		hosts, err := inroot.ReadFile(image, "/etc/hosts", 1<<20)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return false, failf(CodeLauncher, "--add-host: reading the image's /etc/hosts: %v", err)
+		}
+		if len(hosts) > 0 && hosts[len(hosts)-1] != '\n' {
+			hosts = append(hosts, '\n')
+		}
+		hosts = append(hosts, strings.Join(cfg.ExtraHosts, "\n")+"\n"...)
+		if err := os.WriteFile(dir+"/etc/hosts", hosts, 0o644); err != nil {
+			return false, failf(CodeLauncher, "--add-host: writing /etc/hosts: %v", err)
+		}
 	}
-	f, err := inroot.CreateFile(root, "/etc/hosts", unix.O_WRONLY|unix.O_APPEND, 0o644)
-	if err != nil {
-		return failf(CodeLauncher, "--add-host: /etc/hosts: %v", err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(strings.Join(cfg.ExtraHosts, "\n") + "\n"); err != nil {
-		return failf(CodeLauncher, "--add-host: /etc/hosts: %v", err)
-	}
-	return nil
+	return true, nil
 }
 
 func mountProc(root string, _ *Config) error {
@@ -215,7 +301,15 @@ func mountProc(root string, _ *Config) error {
 	return nil
 }
 
-func mountSys(root string, _ *Config) error {
+func mountSys(root string, cfg *Config) error {
+	if cfg.UserNS && cfg.HostNetwork {
+		// sysfs belongs to the network namespace's owner, here the
+		// host's: bind the host's /sys, read-only.
+		if err := unix.Mount("/sys", root+"/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return failf(CodeLauncher, "binding /sys: %v", err)
+		}
+		return remountReadOnly(root, "/sys")
+	}
 	if err := unix.Mount("sysfs", root+"/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
 		return failf(CodeLauncher, "mounting /sys: %v", err)
 	}
@@ -249,7 +343,13 @@ func mountCgroupfs(root string, cfg *Config) error {
 		if err := os.Mkdir(target, 0o755); err != nil {
 			return failf(CodeLauncher, "creating /sys/fs/cgroup/%s: %v", m.Name, err)
 		}
-		if err := unix.Mount("cgroup", target, m.Type, flags, m.Options); err != nil {
+		if cfg.UserNS && m.Type == "cgroup" {
+			// v1 cgroupfs cannot be mounted in a user namespace: bind
+			// the container's own directory.
+			if err := unix.Mount(m.Source, target, "", unix.MS_BIND, ""); err != nil {
+				return failf(CodeLauncher, "binding /sys/fs/cgroup/%s: %v", m.Name, err)
+			}
+		} else if err := unix.Mount("cgroup", target, m.Type, flags, m.Options); err != nil {
 			return failf(CodeLauncher, "mounting /sys/fs/cgroup/%s (%s): %v", m.Name, m.Options, err)
 		}
 		if !m.Writable {
@@ -291,7 +391,7 @@ func mountDev(root string, cfg *Config) error {
 	old := unix.Umask(0)
 	defer unix.Umask(old)
 	for _, d := range devices {
-		if err := unix.Mknod(dev+"/"+d.name, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+		if err := makeNode(dev+"/"+d.name, "/dev/"+d.name, unix.S_IFCHR|0o666, unix.Mkdev(d.major, d.minor), cfg.UserNS); err != nil {
 			return failf(CodeLauncher, "creating /dev/%s: %v", d.name, err)
 		}
 	}
@@ -340,9 +440,27 @@ func mountDev(root string, cfg *Config) error {
 	return nil
 }
 
-// mountRunAndTmp gives /run and /tmp fresh tmpfs, as systemd expects.
+// makeNode creates the device node path, or in a user namespace (where
+// mknod is refused) binds the host's node hostPath onto an empty file.
+func makeNode(path, hostPath string, mode uint32, dev uint64, userNS bool) error {
+	if !userNS {
+		return unix.Mknod(path, mode, int(dev))
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		return err
+	}
+	return unix.Mount(hostPath, path, "", unix.MS_BIND, "")
+}
+
+// mountRunAndTmp gives /run, /run/lock and /tmp fresh tmpfs, as systemd
+// expects: without CAP_SYS_ADMIN it cannot mount them itself.
 func mountRunAndTmp(root string, _ *Config) error {
-	for _, m := range []struct{ dir, mode string }{{"/run", "0755"}, {"/tmp", "1777"}} {
+	for _, m := range []struct{ dir, mode string }{{"/run", "0755"}, {"/run/lock", "1777"}, {"/tmp", "1777"}} {
+		if m.dir == "/run/lock" {
+			if err := os.Mkdir(root+m.dir, 0o755); err != nil { // in our /run tmpfs: no symlink there
+				return failf(CodeLauncher, "creating %s: %v", m.dir, err)
+			}
+		}
 		if err := unix.Mount("tmpfs", root+m.dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode="+m.mode); err != nil {
 			return failf(CodeLauncher, "mounting %s: %v", m.dir, err)
 		}
@@ -439,32 +557,14 @@ func pivotInto(root string) error {
 	return unix.Chdir("/")
 }
 
-// execEntry becomes the entry point: user, working directory, no stray
-// fds, then execve.
+// execEntry becomes the entry point: no stray fds, confinement and user,
+// working directory, then execve.
 func execEntry(cfg *Config) error {
 	path, err := lookPath(cfg.Args[0], envValue(cfg.Env, "PATH"))
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(cfg.Cwd, 0o755); err != nil && !cfg.ReadOnly {
-		return failf(CodeLauncher, "--workdir %s: %v", cfg.Cwd, err)
-	}
-	if cfg.GID != 0 || cfg.UID != 0 || len(cfg.Groups) > 0 {
-		groups := make([]int, len(cfg.Groups))
-		for i, g := range cfg.Groups {
-			groups[i] = int(g)
-		}
-		if err := syscall.Setgroups(groups); err != nil {
-			return failf(CodeLauncher, "setgroups: %v", err)
-		}
-		if err := syscall.Setgid(int(cfg.GID)); err != nil {
-			return failf(CodeLauncher, "setgid %d: %v", cfg.GID, err)
-		}
-		if err := syscall.Setuid(int(cfg.UID)); err != nil {
-			return failf(CodeLauncher, "setuid %d: %v", cfg.UID, err)
-		}
-	}
-	if err := unix.Chdir(cfg.Cwd); err != nil {
 		return failf(CodeLauncher, "--workdir %s: %v", cfg.Cwd, err)
 	}
 	// Every fd but stdio and the error pipe is closed at exec; the error
@@ -479,6 +579,34 @@ func execEntry(cfg *Config) error {
 	}
 	if err := unix.CloseRange(uint(3+cfg.ListenFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return failf(CodeLauncher, "close_range: %v", err)
+	}
+	setUser := func() error {
+		if cfg.GID == 0 && cfg.UID == 0 && len(cfg.Groups) == 0 {
+			return nil
+		}
+		groups := make([]int, len(cfg.Groups))
+		for i, g := range cfg.Groups {
+			groups[i] = int(g)
+		}
+		if err := syscall.Setgroups(groups); err != nil {
+			return failf(CodeLauncher, "setgroups: %v", err)
+		}
+		if err := syscall.Setgid(int(cfg.GID)); err != nil {
+			return failf(CodeLauncher, "setgid %d: %v", cfg.GID, err)
+		}
+		if err := syscall.Setuid(int(cfg.UID)); err != nil {
+			return failf(CodeLauncher, "setuid %d: %v", cfg.UID, err)
+		}
+		return nil
+	}
+	if err := confine(&cfg.Confinement, setUser); err != nil {
+		return err
+	}
+	if err := unix.Chdir(cfg.Cwd); err != nil {
+		return failf(CodeLauncher, "--workdir %s: %v", cfg.Cwd, err)
+	}
+	if err := checkCwd(); err != nil {
+		return err
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)
 	if errors.Is(err, unix.ENOENT) {

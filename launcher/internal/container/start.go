@@ -2,11 +2,14 @@ package container
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // namespaces every container gets at clone. User namespaces come with the
@@ -37,6 +40,21 @@ type SpawnOptions struct {
 	CgroupDir *os.File
 	// HostNetwork keeps the host's network namespace (--network host).
 	HostNetwork bool
+	// UserNS, when not nil, gives the container a user namespace with
+	// these mappings, written before stage 2 starts.
+	UserNS *IDMaps
+	// ExecInto, when not nil, is a pidfd of a running container's PID 1:
+	// the child is the exec helper (no new namespaces), which enters
+	// that container instead of making one.
+	ExecInto *os.File
+}
+
+// IDMaps are a user namespace's uid and gid mappings.
+type IDMaps struct {
+	UIDs, GIDs []syscall.SysProcIDMap
+	// Setgroups leaves setgroups(2) allowed; an unprivileged launcher
+	// must deny it to map its gid.
+	Setgroups bool
 }
 
 // Process is a running container: its PID 1, seen from the host.
@@ -69,10 +87,12 @@ type Pending struct {
 // container's lifetime: the container gets SIGKILL when the thread that
 // started it exits, which is how a dead launcher takes its container along.
 func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
-	configR, configW, err := os.Pipe()
+	// The config goes over a socket, not a pipe: it can carry fds too.
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
+	configW, configR := os.NewFile(uintptr(pair[0]), "config"), os.NewFile(uintptr(pair[1]), "stage2-config")
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		configR.Close()
@@ -81,13 +101,20 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 	}
 	// syscall.ForkExec, not os/exec: the latter probes pidfd support with
 	// an extra fork on first use, which every container start would pay.
-	flags := uintptr(namespaces)
+	flags, arg0 := uintptr(namespaces), Stage2Arg0
 	if opts.HostNetwork {
 		flags &^= syscall.CLONE_NEWNET
 	}
+	if opts.ExecInto != nil {
+		flags, arg0 = 0, ExecArg0
+	}
 	files := []uintptr{stdio.In.Fd(), stdio.Out.Fd(), stdio.Err.Fd(), configR.Fd(), errW.Fd()} // config: 3, errors: 4
-	for _, f := range stdio.Sockets {
-		files = append(files, f.Fd()) // 5, 6, ...
+	if opts.ExecInto != nil {
+		files = append(files, opts.ExecInto.Fd()) // execPidFD
+	} else {
+		for _, f := range stdio.Sockets {
+			files = append(files, f.Fd()) // socketFD, ...
+		}
 	}
 	sys := &syscall.SysProcAttr{
 		Cloneflags: flags,
@@ -95,13 +122,22 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 		// Its own session: a terminal's Ctrl-C reaches the launcher,
 		// which forwards it, not the container twice.
 		Setsid:  true,
-		Setctty: stdio.Terminal,
+		Setctty: stdio.Terminal && opts.ExecInto == nil, // exec: the command takes the terminal
 		Ctty:    0,
+	}
+	if opts.UserNS != nil {
+		sys.Cloneflags |= syscall.CLONE_NEWUSER
+		sys.UidMappings, sys.GidMappings = opts.UserNS.UIDs, opts.UserNS.GIDs
+		sys.GidMappingsEnableSetgroups = opts.UserNS.Setgroups
+		// Cloned, it keeps the launcher's host uid, which may be unmapped
+		// there; it becomes the namespace's root before the exec, or the
+		// exec would drop its capabilities.
+		sys.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !opts.UserNS.Setgroups}
 	}
 	if opts.CgroupDir != nil {
 		sys.UseCgroupFD, sys.CgroupFD = true, int(opts.CgroupDir.Fd())
 	}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{Stage2Arg0}, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{arg0}, &syscall.ProcAttr{
 		Env:   []string{},
 		Files: files,
 		Sys:   sys,
@@ -132,12 +168,13 @@ func (p *Pending) Abort() {
 	p.proc.Wait()
 }
 
-// Start hands stage 2 its config and returns once the entry point runs,
+// Start hands stage 2 its config (a *Config; an *ExecConfig to the exec
+// helper) and files, and returns once the entry point runs,
 // or with a *StartError saying why it does not.
-func (p *Pending) Start(cfg *Config) (*Process, error) {
+func (p *Pending) Start(cfg any, files ...*os.File) (*Process, error) {
 	p.started = true
 	defer p.errR.Close()
-	err := json.NewEncoder(p.configW).Encode(cfg)
+	err := sendConfig(p.configW, cfg, files)
 	p.configW.Close()
 	if err != nil {
 		p.proc.Signal(syscall.SIGKILL)
@@ -156,6 +193,51 @@ func (p *Pending) Start(cfg *Config) (*Process, error) {
 		return nil, &StartError{n, msg}
 	}
 	return p.proc, nil
+}
+
+// sendConfig writes one byte carrying files (SCM_RIGHTS), then cfg as JSON.
+func sendConfig(w *os.File, cfg any, files []*os.File) error {
+	var rights []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		rights = unix.UnixRights(fds...)
+	}
+	if err := unix.Sendmsg(int(w.Fd()), []byte{byte(len(files))}, rights, nil, 0); err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(cfg)
+}
+
+// receiveConfig is the other end of sendConfig, on configFD: it decodes
+// the config into cfg and returns the files that came with it.
+func receiveConfig(cfg any) ([]int, error) {
+	header := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	_, oobn, _, _, err := unix.Recvmsg(configFD, header, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		got, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil {
+			return nil, err
+		}
+		fds = append(fds, got...)
+	}
+	if len(fds) != int(header[0]) {
+		return nil, fmt.Errorf("expected %d files with the config, got %d", header[0], len(fds))
+	}
+	pipe := os.NewFile(configFD, "config")
+	defer pipe.Close()
+	return fds, json.NewDecoder(pipe).Decode(cfg)
 }
 
 // Signal sends sig to the container's PID 1.

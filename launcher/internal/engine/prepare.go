@@ -38,11 +38,10 @@ func ReadImageFile(image, p string) ([]byte, error) {
 }
 
 // config turns a Spec into what stage 2 needs.
-func config(s *spec.Spec, uuid, scratch string) (*container.Config, error) {
+func config(s *spec.Spec, uuid string) (*container.Config, error) {
 	p := s.Process
 	cfg := &container.Config{
 		Image:       s.Image,
-		Scratch:     scratch,
 		ReadOnly:    s.Root != nil && s.Root.Readonly,
 		Hostname:    s.Hostname,
 		Args:        p.Args,
@@ -89,6 +88,9 @@ func config(s *spec.Spec, uuid, scratch string) (*container.Config, error) {
 		}
 	}
 	cfg.ExtraHosts = s.ExtraHosts
+	if err := confinement(s, cfg); err != nil {
+		return nil, err
+	}
 	hostRelease, _ := os.ReadFile("/etc/os-release")
 	if hostRelease == nil {
 		hostRelease, _ = os.ReadFile("/usr/lib/os-release")
@@ -202,8 +204,9 @@ func checkImage(image string) error {
 
 // cgroupMounts mirrors the host's cgroupfs layout for the container's
 // /sys/fs/cgroup: one mount per v1 hierarchy (co-mounted controllers
-// share one, with symlinks for each name) and the cgroup2 tree.
-func cgroupMounts(l *cgroups.Layout) []container.CgroupMount {
+// share one, with symlinks for each name) and the cgroup2 tree. paths are
+// the container's cgroup directories, bound instead in a user namespace.
+func cgroupMounts(l *cgroups.Layout, paths []string) []container.CgroupMount {
 	if l.Mode == "v2" {
 		return []container.CgroupMount{{Type: "cgroup2", Writable: true}}
 	}
@@ -215,6 +218,11 @@ func cgroupMounts(l *cgroups.Layout) []container.CgroupMount {
 	for mnt, ctrls := range byMount {
 		sort.Strings(ctrls)
 		m := container.CgroupMount{Name: filepath.Base(mnt), Type: "cgroup", Options: strings.Join(ctrls, ",")}
+		for _, p := range paths {
+			if strings.HasPrefix(p, mnt+"/") {
+				m.Source = p // the container's own directory in this hierarchy
+			}
+		}
 		if len(ctrls) == 1 && strings.HasPrefix(ctrls[0], "name=") {
 			// A named hierarchy without controllers: systemd's own tracking,
 			// which an init in the container manages, so it stays writable.

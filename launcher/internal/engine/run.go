@@ -3,10 +3,10 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +33,9 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if err := checkImage(s.Image); err != nil {
 		return container.CodeLauncher, err
 	}
+	if os.Geteuid() != 0 && s.Network == "nat" {
+		return container.CodeLauncher, userErrorf("--network nat and --publish need root; a rootless container has private or host networking (and --listen)")
+	}
 	if s.ID == "" {
 		id, err := state.NewID()
 		if err != nil {
@@ -44,8 +47,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		s.Hostname = s.ID[:12]
 	}
 	uuid := state.UUID(s.ID)
-	scratch := filepath.Join(store.Dir(s.ID), "scratch")
-	cfg, err := config(s, uuid, scratch)
+	cfg, err := config(s, uuid)
 	if err != nil {
 		return container.CodeLauncher, err
 	}
@@ -84,36 +86,64 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if s.Linux != nil {
 		resources = s.Linux.Resources
 	}
-	cg, err := cgroups.Create(layout, s.CgroupParent, "stdcontainer-"+s.ID[:12], resources)
+	cg, err := containerCgroup(layout, s, resources)
 	if err != nil {
-		return container.CodeLauncher, &UserError{err.Error()}
+		return container.CodeLauncher, err
 	}
-	undo = append(undo, func() { cg.Destroy() })
-	cfg.Cgroupfs = cgroupMounts(layout)
 	var cgroupDir *os.File
-	if layout.Mode == "v2" {
-		if cgroupDir, err = cg.Dir(); err != nil {
-			return failed(container.CodeLauncher, err)
+	if cg != nil {
+		undo = append(undo, func() { cg.Destroy() })
+		cfg.Cgroupfs = cgroupMounts(layout, cg.Paths())
+		if layout.Mode == "v2" {
+			if cgroupDir, err = cg.Dir(); err != nil {
+				return failed(container.CodeLauncher, err)
+			}
+			defer cgroupDir.Close()
 		}
-		defer cgroupDir.Close()
 	}
 
 	// The state entry is written while stage 2 starts up (a Go process,
 	// new namespaces) and joins the cgroup; stage 2 gets its config only
 	// once the entry exists, so a name already in use stops it in time.
 	record := newRecord(s, cfg)
-	record.CgroupPaths = cg.Paths()
+	if cg != nil {
+		record.CgroupPaths = cg.Paths()
+	}
 	created := make(chan error, 1)
 	go func() { created <- store.Create(record) }()
-	pending, err := container.Spawn(stdio, container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork})
-	if err == nil && cgroupDir == nil {
+	spawn := container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork}
+	var createErr error
+	if s.UserNamespace() {
+		// --userns=auto leases its ids under the state entry, which must
+		// exist first (gc frees leases whose container has no state).
+		if createErr = <-created; createErr != nil {
+			return failed(container.CodeLauncher, &UserError{createErr.Error()})
+		}
+		undo = append(undo, func() { store.Remove(s.ID) })
+		if err := userNamespace(store, s, cfg, &spawn); err != nil {
+			return failed(container.CodeLauncher, err)
+		}
+		if s.UsernsAuto {
+			undo = append(undo, func() { releaseUserns(store, s.ID) })
+		}
+		created <- nil
+	}
+	pending, err := container.Spawn(stdio, spawn)
+	if err == nil && cg != nil && cgroupDir == nil {
 		if err = cg.Join(pending.Pid()); err != nil {
 			pending.Abort()
 			err = fmt.Errorf("joining the container's cgroup: %v", err)
 		}
 	}
-	if createErr := <-created; createErr == nil {
-		undo = append(undo, func() { store.Remove(s.ID) })
+	if createErr = <-created; createErr == nil {
+		if !s.UserNamespace() {
+			undo = append(undo, func() { store.Remove(s.ID) })
+		}
+		if err == nil {
+			if err = writeExecDefaults(store, s.ID, cfg); err != nil {
+				pending.Abort()
+			}
+		}
 	} else if err == nil {
 		err = &UserError{createErr.Error()}
 		pending.Abort()
@@ -122,9 +152,6 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		return failed(container.CodeLauncher, err)
 	}
 	undo = append(undo, pending.Abort)
-	if err := os.Mkdir(scratch, 0o700); err != nil {
-		return failed(container.CodeLauncher, err)
-	}
 	// NAT: stage 2's network namespace is wired to the bridge before it
 	// gets its config, so the entry point starts with its network up.
 	var natCfg network.Config
@@ -147,7 +174,16 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	go func() { signal.Notify(sigs, forwarded...); close(subscribed) }()
 	defer func() { <-subscribed; signal.Stop(sigs) }()
 
-	proc, err := pending.Start(cfg)
+	var withConfig []*os.File
+	if cfg.UserNS && os.Geteuid() == 0 {
+		if tree, err := idmappedImage(s.Image, pending.Pid()); err == nil {
+			defer tree.Close()
+			cfg.IDMappedImage, withConfig = true, []*os.File{tree}
+		} else {
+			slog.Warn(err.Error() + "; files of ids outside the mapping appear as nobody's")
+		}
+	}
+	proc, err := pending.Start(cfg, withConfig...)
 	if err != nil {
 		var se *container.StartError
 		if errors.As(err, &se) {
@@ -174,33 +210,23 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		started(s.ID)
 	}
 
-	done := make(chan int, 1)
-	go func() { done <- proc.Wait() }()
-	var code int
-	for waiting := true; waiting; {
-		select {
-		case sig := <-sigs:
-			if sig == syscall.SIGWINCH && stdio.Resize != nil {
-				stdio.Resize()
-				continue
-			}
-			proc.Signal(sig)
-		case code = <-done:
-			waiting = false
-		}
-	}
+	code := waitForwarding(proc, sigs, stdio.Resize)
 	// PID 1 is gone, so the kernel is killing the rest of its PID
 	// namespace; Destroy makes sure, then removes the cgroup directories.
 	destroyed := make(chan struct{})
 	go func() {
-		cg.Destroy()
+		if cg != nil {
+			cg.Destroy()
+		}
+		if s.UsernsAuto {
+			releaseUserns(store, s.ID)
+		}
 		if s.Network == "nat" {
 			network.Teardown(natCfg, s.ID) // rules, veth (gone with the namespace) and lease
 		}
 		close(destroyed)
 	}()
 	<-running
-	os.Remove(scratch)
 	if s.Remove {
 		store.Remove(s.ID)
 	} else {
@@ -211,6 +237,26 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	}
 	<-destroyed
 	return code, nil
+}
+
+// waitForwarding waits for proc, passing it the signals that arrive on
+// sigs meanwhile (SIGWINCH goes to resize instead, when set), and
+// returns its exit status.
+func waitForwarding(proc *container.Process, sigs <-chan os.Signal, resize func()) int {
+	done := make(chan int, 1)
+	go func() { done <- proc.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGWINCH && resize != nil {
+				resize()
+				continue
+			}
+			proc.Signal(sig)
+		case code := <-done:
+			return code
+		}
+	}
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

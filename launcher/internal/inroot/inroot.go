@@ -66,32 +66,80 @@ func Exists(root, p string) bool {
 
 // MkdirAll creates the directory p inside root and its missing parents,
 // and returns it opened with O_PATH (for mounting onto /proc/self/fd/N).
+// A dangling symlink on the way is followed inside root, and what it
+// names is created there, as for a volume at a path the image links
+// elsewhere: the link's target is read as if root were "/".
 func MkdirAll(root, p string, mode uint32) (*os.File, error) {
 	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: root, Err: err}
 	}
 	defer unix.Close(rootFD)
+	p = path.Clean("/" + p)
+	for links := 0; links <= maxSymlinks; links++ {
+		next, done, err := mkdirWalk(rootFD, p, mode)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return openAt(rootFD, p, unix.O_PATH|unix.O_DIRECTORY)
+		}
+		p = next
+	}
+	return nil, &os.PathError{Op: "mkdir", Path: p, Err: unix.ELOOP}
+}
+
+// maxSymlinks is how many dangling symlinks MkdirAll follows (the
+// kernel's own limit for one lookup).
+const maxSymlinks = 40
+
+// mkdirWalk creates the missing directories of p. When it meets a
+// dangling symlink it stops and returns the path with the link replaced
+// by its target, to walk again.
+func mkdirWalk(rootFD int, p string, mode uint32) (next string, done bool, err error) {
+	parts := strings.Split(p, "/")[1:]
 	cur := "/"
-	for _, part := range strings.Split(path.Clean("/"+p), "/") {
+	for i, part := range parts {
 		if part == "" {
 			continue
 		}
-		next := path.Join(cur, part)
-		if _, err := statAt(rootFD, next); errors.Is(err, unix.ENOENT) {
-			parent, err := openAt(rootFD, cur, unix.O_PATH|unix.O_DIRECTORY)
-			if err != nil {
-				return nil, err
-			}
-			err = unix.Mkdirat(int(parent.Fd()), part, mode)
-			parent.Close()
-			if err != nil && err != unix.EEXIST {
-				return nil, &os.PathError{Op: "mkdir", Path: next, Err: err}
-			}
+		here := path.Join(cur, part)
+		if _, err := statAt(rootFD, here); !errors.Is(err, unix.ENOENT) {
+			cur = here
+			continue
 		}
-		cur = next
+		parent, err := openAt(rootFD, cur, unix.O_PATH|unix.O_DIRECTORY)
+		if err != nil {
+			return "", false, err
+		}
+		err = unix.Mkdirat(int(parent.Fd()), part, mode)
+		if err == unix.EEXIST { // there, yet not found: a dangling symlink
+			target, rerr := readlinkAt(int(parent.Fd()), part)
+			parent.Close()
+			if rerr != nil {
+				return "", false, &os.PathError{Op: "readlink", Path: here, Err: rerr}
+			}
+			if !path.IsAbs(target) {
+				target = path.Join(cur, target)
+			}
+			return path.Join(append([]string{"/", target}, parts[i+1:]...)...), false, nil
+		}
+		parent.Close()
+		if err != nil {
+			return "", false, &os.PathError{Op: "mkdir", Path: here, Err: err}
+		}
+		cur = here
 	}
-	return openAt(rootFD, cur, unix.O_PATH|unix.O_DIRECTORY)
+	return "", true, nil
+}
+
+func readlinkAt(dirFD int, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dirFD, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
 }
 
 func statAt(rootFD int, p string) (*os.File, error) {

@@ -44,6 +44,10 @@ type Spec struct {
 	// Listen are sockets the launcher binds on the host and passes to the
 	// container by socket activation.
 	Listen []Listen
+	// UsernsAuto asks the engine for a user namespace mapping container
+	// ids 0-65535 to a free host range (--userns=auto); explicit mappings
+	// are Linux.UIDMappings and GIDMappings with a user namespace.
+	UsernsAuto bool
 	// InheritedSockets names the sockets the launcher itself was passed by
 	// socket activation (LISTEN_FDNAMES), which go to the container first.
 	InheritedSockets []string
@@ -79,3 +83,32 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // Manager is what the container sees as $container and /run/host/container-manager.
 const Manager = "stdcontainer"
+
+// DefaultMaskedPaths are hidden in every container that is not
+// privileged (docker's list): kernel memory, keys, timers and hardware
+// details a container has no business reading.
+var DefaultMaskedPaths = []string{
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
+}
+
+// DefaultReadonlyPaths are read-only in every container that is not
+// privileged: the kernel's tunables and triggers.
+var DefaultReadonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+
+// UserNamespace reports whether the spec asks for a user namespace.
+func (s *Spec) UserNamespace() bool {
+	if s.UsernsAuto {
+		return true
+	}
+	if s.Linux == nil {
+		return false
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return true
+		}
+	}
+	return false
+}

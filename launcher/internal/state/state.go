@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -151,6 +152,11 @@ type HostConfig struct {
 	AutoRemove     bool
 	Init           bool
 	NetworkMode    string
+	// UsernsMode is "" (the host's user namespace), "auto", "map" or
+	// "rootless"; the maps are the container's id mappings then.
+	UsernsMode string                 `json:",omitempty"`
+	UIDMaps    []specs.LinuxIDMapping `json:",omitempty"`
+	GIDMaps    []specs.LinuxIDMapping `json:",omitempty"`
 
 	// The resource limits applied, with docker's names and units.
 	Memory               int64            // bytes, 0 = unlimited

@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/caps"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/seccomp"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
+)
+
+// confinement turns the spec's OCI security fields into what stage 2
+// applies. The fronts fill those fields with the defaults.
+func confinement(s *spec.Spec, cfg *container.Config) error {
+	p := s.Process
+	c := &cfg.Confinement
+	if pc := p.Capabilities; pc != nil {
+		c.Caps = &caps.Sets{
+			Bounding:    caps.Mask(pc.Bounding),
+			Effective:   caps.Mask(pc.Effective),
+			Permitted:   caps.Mask(pc.Permitted),
+			Inheritable: caps.Mask(pc.Inheritable),
+			Ambient:     caps.Mask(pc.Ambient),
+		}
+		c.LastCap = lastCap()
+	}
+	c.NoNewPrivs = p.NoNewPrivileges
+	if p.ApparmorProfile != "" && p.ApparmorProfile != "unconfined" {
+		if !AppArmorEnabled() {
+			return userErrorf("apparmor profile %s: AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)", p.ApparmorProfile)
+		}
+		c.AppArmor = p.ApparmorProfile
+	}
+	if p.SelinuxLabel != "" {
+		if !SELinuxEnabled() {
+			return userErrorf("SELinux label %s: SELinux is not enabled on this host (no /sys/fs/selinux)", p.SelinuxLabel)
+		}
+		c.SELinux = p.SelinuxLabel
+	}
+	if s.Linux == nil {
+		return nil
+	}
+	if s.Linux.Seccomp != nil {
+		prog, err := seccomp.Compile(s.Linux.Seccomp)
+		if err != nil {
+			return userErrorf("seccomp: %v", err)
+		}
+		c.Seccomp = prog
+	}
+	cfg.MaskedPaths, cfg.ReadonlyPaths = s.Linux.MaskedPaths, s.Linux.ReadonlyPaths
+	for _, d := range s.Linux.Devices {
+		dev := container.Device{Path: d.Path, Type: d.Type, Major: uint32(d.Major), Minor: uint32(d.Minor), Mode: 0o666}
+		if d.FileMode != nil {
+			dev.Mode = uint32(*d.FileMode)
+		}
+		if d.UID != nil {
+			dev.UID = *d.UID
+		}
+		if d.GID != nil {
+			dev.GID = *d.GID
+		}
+		cfg.Devices = append(cfg.Devices, dev)
+	}
+	return nil
+}
+
+// lastCap is the kernel's highest capability number; newer kernels may
+// know more than this launcher, and those are dropped too.
+func lastCap() int {
+	data, _ := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	n, err := strconv.Atoi(string(bytes.TrimSpace(data)))
+	if err != nil {
+		return len(caps.All()) - 1
+	}
+	return n
+}
+
+// AppArmorEnabled reports whether the host runs AppArmor.
+func AppArmorEnabled() bool {
+	data, _ := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+	return bytes.HasPrefix(data, []byte("Y"))
+}
+
+// SELinuxEnabled reports whether SELinux is active (selinuxfs mounted).
+func SELinuxEnabled() bool {
+	_, err := os.Stat("/sys/fs/selinux/enforce")
+	return err == nil
+}
