@@ -550,4 +550,37 @@ func TestRootless(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(runtimeDir, "stdcontainer")); len(entries) > 1 { // .lock
 		t.Errorf("rootless state left behind: %v", entries)
 	}
+
+	// With subordinate ids (newuidmap, /etc/subuid): ids beyond root exist.
+	if _, err := exec.LookPath("newuidmap"); err != nil {
+		t.Fatal("newuidmap (Debian's uidmap) is needed for the subordinate-id test")
+	}
+	withSubIDs(t, "nobody:300000:65536\n")
+	out, stderr, code = asNobody("run", "--rm", root, "sh", "-c", "cat /proc/self/uid_map; touch /tmp/f; chown 1000:1000 /tmp/f && ls -ln /tmp/f")
+	if code != 0 {
+		t.Fatalf("rootless run with subordinate ids: exit %d: %s", code, stderr)
+	}
+	maps := strings.Fields(out)
+	if len(maps) < 10 || strings.Join(maps[:6], " ") != "0 65534 1 1 300000 65535" || maps[8] != "1000" || maps[9] != "1000" {
+		t.Errorf("rootless run with subordinate ids printed %q; want uid_map 0 65534 1, 1 300000 65535 and a file chowned to 1000", out)
+	}
+}
+
+// withSubIDs replaces /etc/subuid and /etc/subgid with content for the
+// test and puts the originals back afterwards.
+func withSubIDs(t *testing.T, content string) {
+	for _, file := range []string{"/etc/subuid", "/etc/subgid"} {
+		old, err := os.ReadFile(file)
+		existed := err == nil
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if existed {
+				os.WriteFile(file, old, 0o644)
+			} else {
+				os.Remove(file)
+			}
+		})
+	}
 }

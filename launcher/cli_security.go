@@ -183,10 +183,9 @@ func usernsSpec(u cli.Userns, s *spec.Spec) error {
 		if u.Mode != "" {
 			return fmt.Errorf("--userns %s: needs root; a rootless container maps your own uid to root", u.Mode)
 		}
-		uid, gid := uint32(os.Geteuid()), uint32(os.Getegid())
+		// The engine maps the caller's ids (and subordinate ones, where
+		// newuidmap and /etc/subuid provide them).
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}}
-		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}}
 		return nil
 	}
 	switch u.Mode {

@@ -55,6 +55,11 @@ type IDMaps struct {
 	// Setgroups leaves setgroups(2) allowed; an unprivileged launcher
 	// must deny it to map its gid.
 	Setgroups bool
+	// External: the caller writes the mappings itself once Spawn returns
+	// (newuidmap, for a rootless launcher's subordinate ids); UIDs and
+	// GIDs are unused. LastCap is the kernel's highest capability.
+	External bool
+	LastCap  int
 }
 
 // Process is a running container: its PID 1, seen from the host.
@@ -125,14 +130,22 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 		Setctty: stdio.Terminal && opts.ExecInto == nil, // exec: the command takes the terminal
 		Ctty:    0,
 	}
-	if opts.UserNS != nil {
+	if u := opts.UserNS; u != nil && u.External {
+		// Not mapped yet when it execs stage 2, it would lose its
+		// capabilities there: it keeps them as ambient ones, and is its
+		// namespace's root once the mappings are written.
 		sys.Cloneflags |= syscall.CLONE_NEWUSER
-		sys.UidMappings, sys.GidMappings = opts.UserNS.UIDs, opts.UserNS.GIDs
-		sys.GidMappingsEnableSetgroups = opts.UserNS.Setgroups
+		for c := 0; c <= u.LastCap; c++ {
+			sys.AmbientCaps = append(sys.AmbientCaps, uintptr(c))
+		}
+	} else if u != nil {
+		sys.Cloneflags |= syscall.CLONE_NEWUSER
+		sys.UidMappings, sys.GidMappings = u.UIDs, u.GIDs
+		sys.GidMappingsEnableSetgroups = u.Setgroups
 		// Cloned, it keeps the launcher's host uid, which may be unmapped
 		// there; it becomes the namespace's root before the exec, or the
 		// exec would drop its capabilities.
-		sys.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !opts.UserNS.Setgroups}
+		sys.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !u.Setgroups}
 	}
 	if opts.CgroupDir != nil {
 		sys.UseCgroupFD, sys.CgroupFD = true, int(opts.CgroupDir.Fd())

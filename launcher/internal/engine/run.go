@@ -126,9 +126,14 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		if s.UsernsAuto {
 			undo = append(undo, func() { releaseUserns(store, s.ID) })
 		}
-		created <- nil
+		created <- nil // the entry exists: the common path below reads that
 	}
 	pending, err := container.Spawn(stdio, spawn)
+	if err == nil && spawn.UserNS != nil && spawn.UserNS.External {
+		if err = writeMappings(pending.Pid(), s.Linux.UIDMappings, s.Linux.GIDMappings); err != nil {
+			pending.Abort()
+		}
+	}
 	if err == nil && cg != nil && cgroupDir == nil {
 		if err = cg.Join(pending.Pid()); err != nil {
 			pending.Abort()

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,20 +86,83 @@ func subIDPool(file string) (start, blocks uint32, err error) {
 
 // parseSubIDs is subIDPool on the file's contents.
 func parseSubIDs(file string, data []byte) (start, blocks uint32, err error) {
+	first, count, found, valid := findSubIDs(data, autoUser)
+	if !found {
+		return defaultPoolStart, defaultPoolBlocks, nil
+	}
+	if !valid || count < autoSize {
+		return 0, 0, userErrorf("--userns auto: %s: want %s:START:COUNT with COUNT at least %d", file, autoUser, autoSize)
+	}
+	return first, count / autoSize, nil
+}
+
+// findSubIDs is the first range of /etc/subuid-format data (NAME:START:COUNT)
+// whose NAME is one of owners; valid says it is well formed and stays
+// within the 32-bit id space.
+func findSubIDs(data []byte, owners ...string) (start, count uint32, found, valid bool) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		f := strings.Split(strings.TrimSpace(sc.Text()), ":")
-		if len(f) != 3 || f[0] != autoUser {
+		if len(f) != 3 || !slices.Contains(owners, f[0]) {
 			continue
 		}
 		first, err1 := strconv.ParseUint(f[1], 10, 32)
-		count, err2 := strconv.ParseUint(f[2], 10, 32)
-		if err1 != nil || err2 != nil || count < autoSize || first+count > 1<<32-1 {
-			return 0, 0, userErrorf("--userns auto: %s: want %s:START:COUNT with COUNT at least %d", file, autoUser, autoSize)
+		n, err2 := strconv.ParseUint(f[2], 10, 32)
+		if err1 != nil || err2 != nil || n == 0 || first+n > 1<<32-1 {
+			return 0, 0, true, false
 		}
-		return uint32(first), uint32(count / autoSize), nil
+		return uint32(first), uint32(n), true, true
 	}
-	return defaultPoolStart, defaultPoolBlocks, nil
+	return 0, 0, false, false
+}
+
+// rootlessMappings maps the caller's uid and gid to root and, when
+// newuidmap and newgidmap are installed and /etc/subuid and /etc/subgid
+// give the caller ranges, up to 65535 further ids from them (for images
+// with other users). external says newuidmap must write them: an
+// unprivileged process may only map its own ids.
+func rootlessMappings() (uids, gids []specs.LinuxIDMapping, external bool) {
+	uid, gid := uint32(os.Geteuid()), uint32(os.Getegid())
+	uids = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}}
+	gids = []specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}}
+	if _, err := exec.LookPath("newuidmap"); err != nil {
+		return uids, gids, false
+	}
+	if _, err := exec.LookPath("newgidmap"); err != nil {
+		return uids, gids, false
+	}
+	owners := []string{strconv.Itoa(int(uid))}
+	if u, err := user.LookupId(owners[0]); err == nil {
+		owners = append(owners, u.Username)
+	}
+	subuid, _ := os.ReadFile("/etc/subuid")
+	subgid, _ := os.ReadFile("/etc/subgid")
+	ustart, ucount, _, uok := findSubIDs(subuid, owners...)
+	gstart, gcount, _, gok := findSubIDs(subgid, owners...)
+	if !uok || !gok {
+		return uids, gids, false
+	}
+	uids = append(uids, specs.LinuxIDMapping{ContainerID: 1, HostID: ustart, Size: min(ucount, autoSize-1)})
+	gids = append(gids, specs.LinuxIDMapping{ContainerID: 1, HostID: gstart, Size: min(gcount, autoSize-1)})
+	return uids, gids, true
+}
+
+// writeMappings runs newuidmap and newgidmap for pid, which waits
+// unmapped in its new user namespace.
+func writeMappings(pid int, uids, gids []specs.LinuxIDMapping) error {
+	for _, m := range []struct {
+		tool string
+		ids  []specs.LinuxIDMapping
+	}{{"newuidmap", uids}, {"newgidmap", gids}} {
+		args := []string{strconv.Itoa(pid)}
+		for _, id := range m.ids {
+			args = append(args, strconv.Itoa(int(id.ContainerID)), strconv.Itoa(int(id.HostID)), strconv.Itoa(int(id.Size)))
+		}
+		if out, err := exec.Command(m.tool, args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s %s: %v: %s", m.tool, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		}
+	}
+	return nil
 }
 
 // releaseUserns gives back the block leased to id, if any.
@@ -157,12 +223,16 @@ func hostID(maps []specs.LinuxIDMapping, id uint32) (uint32, bool) {
 // userNamespace settles the container's id mappings (leasing a block for
 // --userns=auto) and asks for the namespace at clone time.
 func userNamespace(store *state.Store, s *spec.Spec, cfg *container.Config, spawn *container.SpawnOptions) error {
-	if s.UsernsAuto {
+	external := false
+	switch {
+	case s.UsernsAuto:
 		uids, gids, err := autoMappings(store, s.ID)
 		if err != nil {
 			return err
 		}
 		s.Linux.UIDMappings, s.Linux.GIDMappings = uids, gids
+	case os.Geteuid() != 0 && len(s.Linux.UIDMappings) == 0:
+		s.Linux.UIDMappings, s.Linux.GIDMappings, external = rootlessMappings()
 	}
 	if len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0 {
 		return userErrorf("a user namespace needs uid and gid mappings")
@@ -181,6 +251,8 @@ func userNamespace(store *state.Store, s *spec.Spec, cfg *container.Config, spaw
 		// An unprivileged user may map only its own gid, and only with
 		// setgroups(2) denied (user_namespaces(7)).
 		Setgroups: os.Geteuid() == 0,
+		External:  external,
+		LastCap:   lastCap(),
 	}
 	return store.Update(s.ID, func(c *state.Container) error {
 		c.HostConfig.UsernsMode = usernsMode(s)
