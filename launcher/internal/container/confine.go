@@ -26,7 +26,7 @@ type Confinement struct {
 	// cannot raise privileges again.
 	NoNewPrivs bool
 	// Seccomp is the compiled filter, installed last before exec; nil: none.
-	Seccomp []unix.SockFilter
+	Seccomp seccomp.Program
 	// AppArmor is the profile the entry point runs under ("" = unchanged).
 	AppArmor string
 	// SELinux is the entry point's process label ("" = unchanged).
@@ -152,7 +152,7 @@ func mknodDevices(root string, cfg *Config) error {
 // anything but the execve that follows. Without no_new_privs the kernel
 // wants CAP_SYS_ADMIN for the filter, so it goes first instead.
 func confine(c *Confinement, setUser func() error) error {
-	if c.Seccomp != nil && !c.NoNewPrivs {
+	if len(c.Seccomp) > 0 && !c.NoNewPrivs {
 		if err := seccomp.Install(c.Seccomp); err != nil {
 			return failf(CodeLauncher, "installing the seccomp filter: %v", err)
 		}
@@ -181,7 +181,7 @@ func confine(c *Confinement, setUser func() error) error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return failf(CodeLauncher, "setting no_new_privs: %v", err)
 		}
-		if c.Seccomp != nil {
+		if len(c.Seccomp) > 0 {
 			if err := seccomp.Install(c.Seccomp); err != nil {
 				return failf(CodeLauncher, "installing the seccomp filter: %v", err)
 			}

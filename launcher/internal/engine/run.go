@@ -51,6 +51,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if err != nil {
 		return container.CodeLauncher, err
 	}
+	filter := compileSeccomp(s)
 	// undo holds what has been created so far, for failures half-way.
 	var undo []func()
 	failed := func(code int, err error) (int, error) {
@@ -144,11 +145,6 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		if !s.UserNamespace() {
 			undo = append(undo, func() { store.Remove(s.ID) })
 		}
-		if err == nil {
-			if err = writeExecDefaults(store, s.ID, cfg); err != nil {
-				pending.Abort()
-			}
-		}
 	} else if err == nil {
 		err = &UserError{createErr.Error()}
 		pending.Abort()
@@ -179,6 +175,11 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	go func() { signal.Notify(sigs, forwarded...); close(subscribed) }()
 	defer func() { <-subscribed; signal.Stop(sigs) }()
 
+	c := <-filter
+	if c.err != nil {
+		return failed(container.CodeLauncher, c.err)
+	}
+	cfg.Seccomp = c.prog
 	var withConfig []*os.File
 	if cfg.UserNS && os.Geteuid() == 0 {
 		if tree, err := idmappedImage(s.Image, pending.Pid()); err == nil {
@@ -201,6 +202,10 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	// alongside it instead of adding to every container's start-to-exit.
 	running := make(chan struct{})
 	go func() {
+		// Before "running": exec reads it once the state says so.
+		if err := writeExecDefaults(store, s.ID, cfg); err != nil {
+			slog.Warn("exec will not work for this container: " + err.Error())
+		}
 		startTime, _ := state.StartTime(proc.Pid)
 		store.Update(s.ID, func(c *state.Container) error {
 			c.State = state.State{Status: "running", Running: true, Pid: proc.Pid, StartedAt: now()}

@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"encoding/json"
 	"math/rand"
 	"slices"
 	"strings"
@@ -508,5 +509,26 @@ func TestFarJumps(t *testing.T) {
 	}
 	for nr, want := range map[uint32]uint32{1: 7, 2: 9, 3: 7} {
 		expectRet(t, prog, x8664(nr), want)
+	}
+}
+
+func TestProgramJSONRoundTrip(t *testing.T) {
+	prog, err := Compile(Default(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(Program(prog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Program
+	if err := json.Unmarshal(data, &back); err != nil || !slices.Equal(back, Program(prog)) {
+		t.Fatalf("round trip: %v, equal %v", err, slices.Equal(back, Program(prog)))
+	}
+	if data, _ := json.Marshal(Program(nil)); string(data) != "null" {
+		t.Errorf("no program encodes as %s, want null", data)
+	}
+	if err := json.Unmarshal([]byte(`"AAAA"`), &back); err == nil {
+		t.Error("3 bytes decoded as a program")
 	}
 }
