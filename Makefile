@@ -10,7 +10,7 @@ GOSRC       := $(GOFILES) go.mod go.sum
 FUZZTIME    ?= 10s
 export SOURCE_DATE_EPOCH ?= 0
 
-.PHONY: all build minimal-image run test unit e2e fuzz vet bench bench-init clean
+.PHONY: all build minimal-image example-image run test unit e2e fuzz vet bench bench-init clean
 
 all: build
 
@@ -31,6 +31,15 @@ minimal-image: $(BIN)/init $(BIN)/mkrootfs
 	$(BIN)/mkrootfs -o $(OUT)/rootfs --name minimal
 	$(BIN)/mkrootfs -o $(OUT)/minimal.tar.zst --name minimal
 	@du -sb $(OUT)/rootfs $(OUT)/minimal.tar.zst
+
+# A runnable image of one static app: the example HTTP server (examples/hello),
+# socket-activation aware; run it with
+#   out/bin/launcher run --rm --listen tcp:127.0.0.1:8080 out/example
+example-image: $(BIN)/init $(BIN)/mkrootfs $(BIN)/hello
+	$(BIN)/mkrootfs -o $(OUT)/example --name example --app $(BIN)/hello:/usr/local/bin/hello --cmd /usr/local/bin/hello
+
+$(BIN)/hello: $(GOSRC)
+	$(GOBUILD) -o $@ ./examples/hello
 
 # The README's first command: the minimal image's RFC probe, through the launcher.
 run: minimal-image $(BIN)/launcher
