@@ -37,6 +37,7 @@ func securitySpec(sec cli.Security, s *spec.Spec) error {
 	set = caps.Names(caps.Mask(set) & available) // --cap-add ALL: all that can be had
 	s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: set, Effective: set, Permitted: set, Inheritable: set}
 	s.Process.NoNewPrivileges = !sec.NewPrivileges
+	s.Privileged, s.CapAdd, s.CapDrop, s.SecurityOpt = sec.Privileged, sec.CapAdd, sec.CapDrop, sec.Opts
 
 	switch {
 	case sec.Privileged || sec.Seccomp == "unconfined":

@@ -36,6 +36,8 @@ type Security struct {
 	Label []string
 	// Devices holds the --device flags in order.
 	Devices []Device
+	// Opts holds the --security-opt values as given, in order.
+	Opts []string
 }
 
 // Device is one --device HOSTPATH[:CTRPATH][:PERMISSIONS].
@@ -68,6 +70,7 @@ var labelRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
 
 func setSecurityOpt(b *builder, v string) error {
 	sec := &b.run().Security
+	sec.Opts = append(sec.Opts, v)
 	// docker still accepts the old "key:value" form for these two.
 	key, val, hasVal := strings.Cut(v, "=")
 	if !hasVal && (strings.HasPrefix(v, "no-new-privileges:") || strings.HasPrefix(v, "seccomp:") || strings.HasPrefix(v, "apparmor:")) {

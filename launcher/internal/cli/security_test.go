@@ -18,6 +18,7 @@ func TestSecurityFlags(t *testing.T) {
 		CapAdd: []string{"CAP_NET_ADMIN", "CAP_SYS_TIME"}, CapDrop: []string{"ALL"},
 		NewPrivileges: true, Seccomp: "unconfined", Unmasked: true, AppArmor: "p", Label: []string{"type:t"},
 		Devices: []Device{{"/dev/fuse", "/dev/fuse", "rwm"}, {"/dev/sda", "/dev/xvda", "r"}, {"/dev/kvm", "/dev/kvm", "rw"}},
+		Opts:    []string{"no-new-privileges=false", "seccomp=unconfined", "systempaths=unconfined", "apparmor=p", "label=type:t"},
 	}
 	if !reflect.DeepEqual(inv.Run.Security, want) {
 		t.Errorf("got %+v\nwant %+v", inv.Run.Security, want)

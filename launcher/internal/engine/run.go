@@ -300,10 +300,20 @@ func newRecord(s *spec.Spec, cfg *container.Config) *state.Container {
 			Init:           s.Init,
 			NetworkMode:    networkMode(s),
 			Tmpfs:          map[string]string{},
+			Privileged:     s.Privileged,
+			CapAdd:         s.CapAdd,
+			CapDrop:        s.CapDrop,
+			SecurityOpt:    s.SecurityOpt,
 		},
 		NetworkSettings: state.NetworkSettings{Mode: networkMode(s)},
 	}
 	applyResources(&c.HostConfig, s)
+	if pc := s.Process.Capabilities; pc != nil {
+		c.HostConfig.Capabilities = pc.Effective
+	}
+	if s.Linux != nil {
+		c.HostConfig.MaskedPaths, c.HostConfig.ReadonlyPaths = s.Linux.MaskedPaths, s.Linux.ReadonlyPaths
+	}
 	for _, m := range cfg.Mounts {
 		switch m.Type {
 		case "bind":

@@ -44,6 +44,11 @@ type Spec struct {
 	// Listen are sockets the launcher binds on the host and passes to the
 	// container by socket activation.
 	Listen []Listen
+	// Privileged, CapAdd, CapDrop and SecurityOpt are the flags as the
+	// user gave them, for inspect; their effect is in the OCI fields.
+	Privileged      bool
+	CapAdd, CapDrop []string
+	SecurityOpt     []string
 	// UsernsAuto asks the engine for a user namespace mapping container
 	// ids 0-65535 to a free host range (--userns=auto); explicit mappings
 	// are Linux.UIDMappings and GIDMappings with a user namespace.

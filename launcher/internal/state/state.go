@@ -152,6 +152,16 @@ type HostConfig struct {
 	AutoRemove     bool
 	Init           bool
 	NetworkMode    string
+	// The confinement, as docker inspect shows it: the effective
+	// capabilities (CapAdd/CapDrop as given), --privileged, the
+	// --security-opt values, and the masked and read-only paths.
+	Capabilities  []string `json:",omitempty"`
+	CapAdd        []string `json:",omitempty"`
+	CapDrop       []string `json:",omitempty"`
+	Privileged    bool
+	SecurityOpt   []string `json:",omitempty"`
+	MaskedPaths   []string `json:",omitempty"`
+	ReadonlyPaths []string `json:",omitempty"`
 	// UsernsMode is "" (the host's user namespace), "auto", "map" or
 	// "rootless"; the maps are the container's id mappings then.
 	UsernsMode string                 `json:",omitempty"`
