@@ -30,7 +30,8 @@ $(BIN)/launcher: $(GOSRC)
 minimal-image: $(BIN)/init $(BIN)/mkrootfs
 	$(BIN)/mkrootfs -o $(OUT)/rootfs --name minimal
 	$(BIN)/mkrootfs -o $(OUT)/minimal.tar.zst --name minimal
-	@du -sb $(OUT)/rootfs $(OUT)/minimal.tar.zst
+	$(BIN)/mkrootfs -o $(OUT)/minimal.cpio.zst --name minimal
+	@du -sb $(OUT)/rootfs $(OUT)/minimal.tar.zst $(OUT)/minimal.cpio.zst
 
 # A runnable image of one static app: the example HTTP server (examples/hello),
 # socket-activation aware; run it with

@@ -9,20 +9,94 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/stdcontainer/stdcontainer/build/importer"
 	"github.com/stdcontainer/stdcontainer/build/plan"
 	"github.com/stdcontainer/stdcontainer/rootfs"
 	"github.com/stdcontainer/stdcontainer/rootfs/envfile"
 	"github.com/stdcontainer/stdcontainer/rootfs/layout"
+	"github.com/stdcontainer/stdcontainer/rootfs/osrelease"
 )
 
-func addSkeleton(p *plan.Plan, imageID string) error {
+// addImage imports the --from image as the base of the plan.
+func addImage(p *plan.Plan, src, ref, tempDir, flagFrom string) (*importer.Image, error) {
+	img, err := importer.Import(src, importer.Options{Ref: ref, TempDir: tempDir, Warn: func(msg string) { warn(flagFrom, msg) }})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range img.Entries {
+		if err := p.Add(e); err != nil {
+			return nil, err
+		}
+	}
+	var dropped []string
+	if img.Config.User != "" {
+		dropped = append(dropped, "User "+strconv.Quote(img.Config.User))
+	}
+	if img.Config.WorkingDir != "" {
+		dropped = append(dropped, "WorkingDir "+strconv.Quote(img.Config.WorkingDir))
+	}
+	if len(dropped) > 0 {
+		warn(flagFrom, "the image's "+strings.Join(dropped, " and ")+" not carried over (our init does not apply them; set them in the runtime)")
+	}
+	return img, nil
+}
+
+// warn prints a one-line warning about a flag's input.
+func warn(flag, msg string) {
+	fmt.Fprintln(os.Stderr, "mkrootfs: warning: "+flag+": "+msg)
+}
+
+// imageCmd is the imported image's Entrypoint+Cmd, as our init's payload.
+// A command that is the image's init (one mkrootfs built: /sbin/init
+// [--] ARGS; a systemd image: /sbin/init) passes on only what follows it:
+// our init replaced it, and would otherwise run itself.
+func imageCmd(p *plan.Plan, c importer.Config) []string {
+	argv := append(append([]string{}, c.Entrypoint...), c.Cmd...)
+	if len(argv) == 0 || !path.IsAbs(argv[0]) {
+		return argv
+	}
+	self, ok1 := p.Lookup(layout.Init)
+	cmd, ok2 := p.Lookup(argv[0])
+	if ok1 && ok2 && self.Path == cmd.Path {
+		argv = argv[1:]
+		if len(argv) > 0 && argv[0] == "--" {
+			argv = argv[1:]
+		}
+	}
+	return argv
+}
+
+// imageEnv is the imported image's Env as environment-file variables; an
+// entry the file cannot hold (no KEY=, a name systemd refuses, a NUL
+// byte) is left out with a warning.
+func imageEnv(env []string, flagFrom string) []envfile.Var {
+	var vars []envfile.Var
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if _, err := envfile.Format([]envfile.Var{{Key: k, Value: v}}); !ok || err != nil {
+			warn(flagFrom, "the image's Env entry "+strconv.Quote(kv)+" left out (not a KEY=VALUE an environment file can hold)")
+			continue
+		}
+		vars = append(vars, envfile.Var{Key: k, Value: v})
+	}
+	return vars
+}
+
+// addSkeleton adds the skeleton; on an imported image (base) only what the
+// image lacks, and --name goes into the image's own os-release.
+func addSkeleton(p *plan.Plan, imageID string, base bool) error {
 	entries, err := rootfs.Skeleton(imageID)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
+		if _, ok := p.Lookup(e.Path); base && ok {
+			continue
+		}
 		kind := plan.File
 		if e.Mode.IsDir() {
 			kind = plan.Dir
@@ -31,7 +105,36 @@ func addSkeleton(p *plan.Plan, imageID string) error {
 			return err
 		}
 	}
+	if base && imageID != "" {
+		return setImageID(p, imageID)
+	}
 	return nil
+}
+
+// setImageID sets IMAGE_ID in the image's os-release, wherever its
+// symlinks lead.
+func setImageID(p *plan.Plan, imageID string) error {
+	e, ok := p.Lookup(layout.OSRelease)
+	if !ok || e.Kind != plan.File {
+		return nil
+	}
+	data := e.Data
+	if e.Source != "" {
+		var err error
+		if data, err = os.ReadFile(e.Source); err != nil {
+			return err
+		}
+	}
+	release, err := osrelease.Parse(e.Path, data)
+	if err == nil {
+		release = slices.DeleteFunc(release, func(v envfile.Var) bool { return v.Key == "IMAGE_ID" })
+		data, err = osrelease.Format(append(release, envfile.Var{Key: "IMAGE_ID", Value: imageID}))
+	}
+	if err != nil {
+		return fmt.Errorf("--name %s: the image's os-release: %v", imageID, err)
+	}
+	e.Data, e.Source = data, ""
+	return p.Add(e)
 }
 
 // addExecutable installs the host executable src at dst. A dynamic ELF
@@ -280,13 +383,25 @@ func addCmd(p *plan.Plan, argv []string) error {
 }
 
 // addEnvFiles validates the environment files and writes their merged
-// content in one normalised form.
-func addEnvFiles(p *plan.Plan, files []string) error {
-	if len(files) == 0 {
+// content, over the base variables (the --from image's), in one
+// normalised form.
+func addEnvFiles(p *plan.Plan, base []envfile.Var, files []string) error {
+	if len(files) == 0 && len(base) == 0 {
 		return nil
 	}
 	var vars []envfile.Var
 	index := map[string]int{} // later files win, as in the init's own merge
+	merge := func(more []envfile.Var) {
+		for _, v := range more {
+			if i, ok := index[v.Key]; ok {
+				vars[i] = v
+				continue
+			}
+			index[v.Key] = len(vars)
+			vars = append(vars, v)
+		}
+	}
+	merge(base)
 	for _, name := range files {
 		data, err := os.ReadFile(name)
 		if err != nil {
@@ -296,14 +411,7 @@ func addEnvFiles(p *plan.Plan, files []string) error {
 		if err != nil {
 			return fmt.Errorf("--env-file %v", err)
 		}
-		for _, v := range more {
-			if i, ok := index[v.Key]; ok {
-				vars[i] = v
-				continue
-			}
-			index[v.Key] = len(vars)
-			vars = append(vars, v)
-		}
+		merge(more)
 	}
 	data, err := envfile.Format(vars)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,9 +18,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stdcontainer/stdcontainer/build/importer"
 	"github.com/stdcontainer/stdcontainer/build/plan"
 	"github.com/stdcontainer/stdcontainer/build/shellsplit"
 	"github.com/stdcontainer/stdcontainer/build/writer"
+	"github.com/stdcontainer/stdcontainer/rootfs/envfile"
+	"github.com/stdcontainer/stdcontainer/rootfs/layout"
 )
 
 const exitBadInput = 125
@@ -28,28 +32,46 @@ const usage = `usage: mkrootfs -o OUT [flags]
 
 Assembles a Standard Container rootfs: the skeleton (os-release, passwd,
 group, mount points), our static init as /sbin/init, and whatever you add.
-The output is byte-for-byte reproducible: sorted entries, owner 0:0, every
-mtime set to $SOURCE_DATE_EPOCH (or 0).
+The output is byte-for-byte reproducible: sorted entries, owner 0:0 (an
+imported image's files keep theirs), every mtime set to $SOURCE_DATE_EPOCH
+(or 0).
 
   -o OUT               output path (required); written under a temporary
                        name and renamed into place when complete
-  --format FORMAT      dir, tar, tar.gz or tar.zst (default: from OUT's
-                       suffix, else dir)
+  --format FORMAT      dir, tar, tar.gz, tar.zst, cpio, cpio.gz, cpio.zst,
+                       oci or oci.tar (default: from OUT's suffix, else dir)
+  --from SRC           start from an existing image: an OCI image layout
+                       (a directory or its tarball) or a docker-save
+                       tarball. Its layers are the base (modes, owners,
+                       symlinks kept; hard links become copies; device
+                       nodes and FIFOs are left out with a warning); our
+                       init replaces its /sbin/init, the skeleton only
+                       fills in what it lacks, --name sets IMAGE_ID in its
+                       os-release. Its Entrypoint+Cmd and Env become
+                       /etc/stdcontainer/cmd and env; its WorkingDir and
+                       User are not carried over (the runtime sets them).
+                       Large files wait in $TMPDIR until the image is
+                       written
+  --ref NAME:TAG       the image to take from SRC when it holds several
   --init PATH          the init to install as /sbin/init (default: the
                        init next to mkrootfs)
   --app SRC[:DST]      an executable to install (default DST
                        /usr/local/bin/NAME); a dynamic one brings its ELF
                        interpreter and libraries from the host (repeatable)
   --cmd 'ARGS...'      the init's payload, split like a shell would
-                       (default: the first --app); written to
-                       /etc/stdcontainer/cmd
+                       (default: the --from image's Entrypoint+Cmd, else
+                       the first --app); written to /etc/stdcontainer/cmd
   --env-file F         the payload's environment (systemd EnvironmentFile=
                        syntax), validated and written to
-                       /etc/stdcontainer/env (repeatable, later files win)
+                       /etc/stdcontainer/env (repeatable, later files win,
+                       over the --from image's Env)
   --add SRC:DST        copy a host file or directory tree to DST
                        (repeatable; symlinks are kept as symlinks)
   --name NAME          the image's name, as IMAGE_ID in /etc/os-release
                        (lower case letters, digits, '.', '_', '-')
+  --tag NAME[:TAG]     the image's reference in oci and oci.tar outputs
+                       (default stdcontainer/NAME:latest, NAME from --name,
+                       else "image"; TAG defaults to latest)
   -h, --help           show this help
 
 Exit status: 0 when the image was written, 125 on bad input (nothing is
@@ -65,6 +87,8 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 // config is mkrootfs's parsed command line.
 type config struct {
 	out, format, init, cmd, name string
+	from, ref                    string // --from SRC, --ref NAME:TAG
+	tag                          string // NAME:TAG, for the OCI formats
 	apps, envFiles, adds         repeated
 	modTime                      time.Time
 }
@@ -84,13 +108,17 @@ func main() {
 		s := <-sigs
 		stopped.Store(int32(s.(syscall.Signal)))
 		writer.Interrupt()
+		importer.Interrupt()
 		s = <-sigs
+		if dir, ok := importTemp.Load().(string); ok {
+			os.RemoveAll(dir)
+		}
 		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
 	if err == nil {
 		err = build(cfg)
 	}
-	if errors.Is(err, writer.ErrInterrupted) {
+	if errors.Is(err, writer.ErrInterrupted) || errors.Is(err, importer.ErrInterrupted) {
 		fmt.Fprintln(os.Stderr, "mkrootfs: "+err.Error())
 		os.Exit(128 + int(stopped.Load()))
 	}
@@ -110,6 +138,9 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&cfg.init, "init", "", "")
 	fs.StringVar(&cfg.cmd, "cmd", "", "")
 	fs.StringVar(&cfg.name, "name", "", "")
+	fs.StringVar(&cfg.from, "from", "", "")
+	fs.StringVar(&cfg.ref, "ref", "", "")
+	fs.StringVar(&cfg.tag, "tag", "", "")
 	fs.Var(&cfg.apps, "app", "")
 	fs.Var(&cfg.envFiles, "env-file", "")
 	fs.Var(&cfg.adds, "add", "")
@@ -121,6 +152,9 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 	}
 	if cfg.out == "" {
 		return nil, errors.New("-o OUT is required (see --help)")
+	}
+	if cfg.ref != "" && cfg.from == "" {
+		return nil, errors.New("--ref needs --from (see --help)")
 	}
 	if cfg.format == "" {
 		cfg.format = string(writer.FormatFor(cfg.out))
@@ -137,6 +171,9 @@ func parseFlags(args []string, getenv func(string) string) (*config, error) {
 	}
 	if err := validImageID(cfg.name); err != nil {
 		return nil, fmt.Errorf("--name %s: %v", show(cfg.name), err)
+	}
+	if err := parseTag(cfg, fs); err != nil {
+		return nil, err
 	}
 	cfg.modTime = time.Unix(0, 0).UTC()
 	if epoch := getenv("SOURCE_DATE_EPOCH"); epoch != "" {
@@ -179,22 +216,119 @@ func validImageID(name string) error {
 	return nil
 }
 
+// importTemp is the directory holding an imported image's large files
+// while mkrootfs runs, for the signal handler to remove on a second ^C.
+var importTemp atomic.Value
+
 func build(cfg *config) error {
-	p, err := makePlan(cfg)
+	var tempDir string
+	if cfg.from != "" {
+		dir, err := os.MkdirTemp("", "mkrootfs-import-")
+		if err != nil {
+			return fmt.Errorf("--from %s: %v", show(cfg.from), err)
+		}
+		importTemp.Store(dir)
+		defer os.RemoveAll(dir)
+		tempDir = dir
+	}
+	p, err := makePlan(cfg, tempDir)
 	if err != nil {
 		return err
 	}
-	if err := writer.Write(p.Entries(), writer.Format(cfg.format), cfg.out, writer.Options{ModTime: cfg.modTime}); err != nil {
+	opts := writer.Options{ModTime: cfg.modTime}
+	if f := writer.Format(cfg.format); f == writer.FormatOCI || f == writer.FormatOCITar {
+		if opts.Image, err = imageConfig(cfg, p); err != nil {
+			return err
+		}
+	}
+	if err := writer.Write(p.Entries(), writer.Format(cfg.format), cfg.out, opts); err != nil {
 		return fmt.Errorf("-o %s: %w", show(cfg.out), err)
 	}
 	return nil
 }
 
+// parseTag validates --tag, or makes the default one from --name for the
+// OCI formats, as NAME:TAG.
+func parseTag(cfg *config, fs *flag.FlagSet) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "tag" })
+	if given {
+		tag, err := writer.ParseTag(cfg.tag)
+		if err != nil {
+			return fmt.Errorf("--tag %s: %v", show(cfg.tag), err)
+		}
+		cfg.tag = tag
+		return nil
+	}
+	if f := writer.Format(cfg.format); f != writer.FormatOCI && f != writer.FormatOCITar {
+		return nil
+	}
+	name := cfg.name
+	if name == "" {
+		name = "image"
+	}
+	tag, err := writer.ParseTag("stdcontainer/" + name + ":latest")
+	if err != nil {
+		return fmt.Errorf("--name %s: not usable as the image's default tag (%v); give --tag", show(cfg.name), err)
+	}
+	cfg.tag = tag
+	return nil
+}
+
+// defaultPath is the PATH the init gives its payload when it has none.
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// imageConfig is what an OCI image's config says: our init as entry point,
+// the planned payload as Cmd and the planned environment (with a PATH), so
+// that runtimes show and pass what the init would run anyway.
+func imageConfig(cfg *config, p *plan.Plan) (writer.ImageConfig, error) {
+	img := writer.ImageConfig{Tag: cfg.tag, Entrypoint: []string{layout.Init}}
+	// Only what mkrootfs wrote itself (--cmd, --app, --env-file); a file
+	// brought by --add is left to the init to read.
+	if e, ok := p.Get(layout.Cmd); ok && e.Kind == plan.File && e.Source == "" && len(e.Data) > 0 {
+		img.Cmd = strings.Split(strings.TrimSuffix(string(e.Data), "\n"), "\n")
+		if strings.HasPrefix(img.Cmd[0], "-") {
+			// The init would take it for one of its own flags.
+			img.Cmd = append([]string{"--"}, img.Cmd...)
+		}
+	}
+	if e, ok := p.Get(layout.Env); ok && e.Kind == plan.File && e.Source == "" {
+		vars, err := envfile.Parse(layout.Env, e.Data)
+		if err != nil {
+			return img, fmt.Errorf("--env-file: %v", err)
+		}
+		for _, v := range vars {
+			img.Env = append(img.Env, v.Key+"="+v.Value)
+		}
+	}
+	// An empty PATH is no PATH to the init: it gets the default in place.
+	i := slices.IndexFunc(img.Env, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") })
+	switch {
+	case i < 0:
+		img.Env = append(img.Env, defaultPath)
+	case img.Env[i] == "PATH=":
+		img.Env[i] = defaultPath
+	}
+	if cfg.name != "" {
+		img.Labels = map[string]string{"org.opencontainers.image.title": cfg.name}
+	}
+	return img, nil
+}
+
 // makePlan decides every entry of the image, checking all input before
-// anything is written.
-func makePlan(cfg *config) (*plan.Plan, error) {
+// anything is written. An imported image (--from) goes first, as the base
+// the rest is added on; its large files are kept in tempDir.
+func makePlan(cfg *config, tempDir string) (*plan.Plan, error) {
 	p := plan.New()
-	if err := addSkeleton(p, cfg.name); err != nil {
+	var img *importer.Image
+	flagFrom := "--from " + show(cfg.from)
+	if cfg.from != "" {
+		var err error
+		if img, err = addImage(p, cfg.from, cfg.ref, tempDir, flagFrom); err != nil {
+			return nil, fmt.Errorf("%s: %w", flagFrom, err)
+		}
+	}
+	if err := addSkeleton(p, cfg.name, img != nil); err != nil {
 		return nil, err
 	}
 	var scripts []script
@@ -237,7 +371,12 @@ func makePlan(cfg *config) (*plan.Plan, error) {
 	if err := checkInterpreters(p, scripts); err != nil {
 		return nil, err
 	}
-	argv := defaultCmd
+	argv, argvFlag := defaultCmd, "--cmd "+show(cfg.cmd)
+	if img != nil && cfg.cmd == "" {
+		if cmd := imageCmd(p, img.Config); len(cmd) > 0 {
+			argv, argvFlag = cmd, flagFrom+": the image's Entrypoint+Cmd (override it with --cmd)"
+		}
+	}
 	if cfg.cmd != "" {
 		var err error
 		if argv, err = shellsplit.Split(cfg.cmd); err != nil {
@@ -248,9 +387,13 @@ func makePlan(cfg *config) (*plan.Plan, error) {
 		}
 	}
 	if err := addCmd(p, argv); err != nil {
-		return nil, fmt.Errorf("--cmd %s: %v", show(cfg.cmd), err)
+		return nil, fmt.Errorf("%s: %v", argvFlag, err)
 	}
-	if err := addEnvFiles(p, cfg.envFiles); err != nil {
+	var env []envfile.Var
+	if img != nil {
+		env = imageEnv(img.Config.Env, flagFrom)
+	}
+	if err := addEnvFiles(p, env, cfg.envFiles); err != nil {
 		return nil, err
 	}
 	return p, nil

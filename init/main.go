@@ -2,7 +2,8 @@
 //
 // It starts one payload, forwards signals to it, reaps every zombie, passes
 // socket-activation fds on, and exits with the payload's status. With no
-// payload configured it runs the RFC probe instead.
+// payload configured it runs the RFC probe instead. Booted as a kernel's
+// init it prepares the machine first and powers it off at the end (vm.go).
 //
 // The init has a size budget (see size_test.go): it avoids fmt, os/exec,
 // encoding/json and reflect-heavy packages.
@@ -43,6 +44,12 @@ one argument per line); without that it runs the RFC probe.
 The payload's environment is the image's ` + layout.Env + ` (systemd
 EnvironmentFile= syntax) overridden by the init's own environment.
 
+As the kernel's init (a VM, an initramfs) it first mounts /proc, /dev,
+/sys, cgroup2, /run and /tmp, sets the hostname (kernel parameter
+hostname=, else /etc/hostname), applies the kernel's
+ip=CLIENT::GATEWAY:NETMASK::DEVICE:off, and powers the machine off when
+the payload exits.
+
   --grace SECONDS  after SIGTERM (or SIGRTMIN+3), wait this long for the
                    payload before SIGKILLing everything left (default 5)
   --probe          run the RFC probe even if a command is configured
@@ -56,16 +63,22 @@ type options struct {
 	argv  []string // the payload, when given on the command line
 }
 
+// exit ends the init: os.Exit, or in VM mode a power-off (vm.go).
+var exit = os.Exit
+
 func main() {
 	if len(os.Args) > 0 && os.Args[0] == shimName {
 		runShim(os.Args[1:]) // never returns
+	}
+	isPID1 := os.Getpid() == 1
+	if isPID1 && kernelInit() {
+		vmStart() // VM mode: no container manager prepared anything
 	}
 	opts, err := parseArgs(os.Args[1:])
 	if err != nil {
 		fail(exitConfig, err.Error()+" (see --help)")
 	}
 
-	isPID1 := os.Getpid() == 1
 	if isPID1 {
 		mountProcIfMissing()
 	} else {
@@ -81,14 +94,14 @@ func main() {
 	}
 	if len(argv) == 0 {
 		// ListenFDs are consumed by the probe itself, so nothing to strip.
-		os.Exit(runProbe())
+		exit(runProbe())
 	}
 
 	env, err := payloadEnv(layout.Env, os.Environ())
 	if err != nil {
 		fail(exitConfig, err.Error())
 	}
-	os.Exit(supervise(argv, env, opts.grace, isPID1))
+	exit(supervise(argv, env, opts.grace, isPID1))
 }
 
 func parseArgs(args []string) (options, error) {
@@ -101,7 +114,7 @@ func parseArgs(args []string) (options, error) {
 			return opts, nil
 		case a == "-h" || a == "--help":
 			os.Stdout.WriteString(usage)
-			os.Exit(0)
+			exit(0)
 		case a == "--probe":
 			opts.probe = true
 		case a == "--grace" || len(a) > 8 && a[:8] == "--grace=":
@@ -278,7 +291,7 @@ func (e errorString) Error() string { return string(e) }
 // fail reports an error of the init itself and exits.
 func fail(code int, msg string) {
 	os.Stderr.WriteString("init: " + msg + "\n")
-	os.Exit(code)
+	exit(code)
 }
 
 // errnoMessage is err's text without the "errno N" noise.

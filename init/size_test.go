@@ -10,7 +10,12 @@ import (
 )
 
 // sizeBudget is the stripped init's limit in bytes: images must stay tiny.
-const sizeBudget = 1_600_000
+// It was 1,600,000 until VM mode (vm*.go: mounts, hostname, rtnetlink
+// for ip=, power-off; about 16 KB of code and tables after shrinking) took
+// the init from 1,585,278 to 1,601,662 bytes. The file grows in 4 KiB
+// pages (text and read-only data are page-aligned): the next size up is
+// 1,605,758, so this budget is 1,601,662 rounded up and no looser.
+const sizeBudget = 1_602_000
 
 // TestSizeBudget builds the init exactly as the Makefile does and checks it
 // is static and within budget.

@@ -24,15 +24,18 @@ func (k Kind) String() string {
 	return [...]string{"directory", "file", "symlink"}[k]
 }
 
-// Entry is one item of the image. Owner is always root (uid/gid 0).
+// Entry is one item of the image.
 type Entry struct {
-	Path   string      // absolute, clean path inside the image ("/etc/os-release")
-	Kind   Kind        //
-	Mode   fs.FileMode // permission bits incl. setuid/setgid/sticky
-	Data   []byte      // File content when Source is empty
-	Source string      // File: host path to copy the content from
-	Size   int64       // File: content length
-	Target string      // Symlink: the link's target, as written
+	Path string      // absolute, clean path inside the image ("/etc/os-release")
+	Kind Kind        //
+	Mode fs.FileMode // permission bits incl. setuid/setgid/sticky
+	// UID and GID own the entry: 0 for everything mkrootfs adds itself;
+	// an imported image's files keep their owners.
+	UID, GID int
+	Data     []byte // File content when Source is empty
+	Source   string // File: host path to copy the content from
+	Size     int64  // File: content length
+	Target   string // Symlink: the link's target, as written
 }
 
 // Plan collects entries; the last addition to a path wins, except that a

@@ -11,8 +11,9 @@ import (
 	"github.com/stdcontainer/stdcontainer/build/plan"
 )
 
-// writeDir materialises the plan as a directory tree owned by root (when we
-// are root) with fixed modes and mtimes, whatever the umask.
+// writeDir materialises the plan as a directory tree with the planned
+// owners (when we are root; otherwise everything is ours) and fixed modes
+// and mtimes, whatever the umask.
 func writeDir(entries []plan.Entry, root string, opts Options) error {
 	if err := os.Mkdir(root, 0o700); err != nil {
 		return err
@@ -33,7 +34,7 @@ func writeDir(entries []plan.Entry, root string, opts Options) error {
 			err = os.Symlink(e.Target, p)
 		}
 		if err == nil && asRoot {
-			err = os.Lchown(p, 0, 0)
+			err = os.Lchown(p, e.UID, e.GID)
 		}
 		if err == nil && e.Kind == plan.File {
 			// Chmod after Chown: chown clears setuid/setgid bits.

@@ -18,33 +18,22 @@ import (
 var errChangedSize = errors.New("file changed size while the image was built")
 
 // writeArchive writes the plan as a tar stream, compressed per format.
-// Headers carry only what the plan fixes (uid/gid 0, no user names, one
-// mtime), so the same plan always gives the same bytes.
+// Headers carry only what the plan fixes (its owners as numbers, no user
+// names, one mtime), so the same plan always gives the same bytes.
 func writeArchive(entries []plan.Entry, format Format, name string, opts Options) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
 	buf := bufio.NewWriterSize(f, 1<<20)
-	var compressor io.WriteCloser = nopCloser{buf}
-	switch format {
-	case FormatTarGz:
-		gz, _ := gzip.NewWriterLevel(buf, gzip.BestCompression)
-		// No name and a zero mtime in the gzip header: reproducible.
-		compressor = gz
-	case FormatTarZst:
-		compressor, err = zstd.NewWriter(buf,
-			zstd.WithEncoderLevel(zstd.SpeedBestCompression),
-			zstd.WithEncoderConcurrency(1), // one stream layout, whatever the machine
-			zstd.WithWindowSize(1<<22))
-		if err != nil {
-			f.Close()
-			return err
-		}
+	zw, err := compressor(buf, format)
+	if err != nil {
+		f.Close()
+		return err
 	}
-	tw := tar.NewWriter(compressor)
+	tw := tar.NewWriter(zw)
 	err = writeTar(tw, entries, opts)
-	for _, closeNext := range []func() error{tw.Close, compressor.Close, buf.Flush, f.Sync, f.Close} {
+	for _, closeNext := range []func() error{tw.Close, zw.Close, buf.Flush, f.Sync, f.Close} {
 		if cerr := closeNext(); err == nil {
 			err = cerr
 		}
@@ -60,6 +49,8 @@ func writeTar(tw *tar.Writer, entries []plan.Entry, opts Options) error {
 		hdr := &tar.Header{
 			Name:    strings.TrimPrefix(e.Path, "/"),
 			Mode:    tarMode(e.Mode),
+			Uid:     e.UID,
+			Gid:     e.GID,
 			ModTime: opts.ModTime,
 			Format:  tar.FormatPAX,
 		}
@@ -100,6 +91,25 @@ func tarMode(m fs.FileMode) int64 {
 		mode |= 0o1000
 	}
 	return mode
+}
+
+// compressor wraps w in the compression that format's suffix names.
+// The settings are writeArchive's (tar.go), repeated here so both kinds of
+// archive compress alike; fold the two together when tar.go is next edited.
+func compressor(w io.Writer, format Format) (io.WriteCloser, error) {
+	switch format {
+	case FormatTarGz, FormatCpioGz:
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+		// No name and a zero mtime in the gzip header: reproducible.
+		return gz, nil
+	case FormatTarZst, FormatCpioZst:
+		return zstd.NewWriter(w,
+			zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+			zstd.WithEncoderConcurrency(1), // one stream layout, whatever the machine
+			// 4 MiB: the kernel's zstd decompressor takes windows up to 8 MiB.
+			zstd.WithWindowSize(1<<22))
+	}
+	return nopCloser{w}, nil
 }
 
 type nopCloser struct{ io.Writer }

@@ -24,10 +24,17 @@ const (
 	FormatTar    Format = "tar"
 	FormatTarGz  Format = "tar.gz"
 	FormatTarZst Format = "tar.zst"
+	// newc initramfs archives (cpio.go)
+	FormatCpio    Format = "cpio"
+	FormatCpioGz  Format = "cpio.gz"
+	FormatCpioZst Format = "cpio.zst"
+	// OCI image layout, as a directory or one tar (oci.go)
+	FormatOCI    Format = "oci"
+	FormatOCITar Format = "oci.tar"
 )
 
 // Formats lists every format, for help texts and validation.
-var Formats = []Format{FormatDir, FormatTar, FormatTarGz, FormatTarZst}
+var Formats = []Format{FormatDir, FormatTar, FormatTarGz, FormatTarZst, FormatCpio, FormatCpioGz, FormatCpioZst, FormatOCI, FormatOCITar}
 
 // ParseFormat validates a --format value.
 func ParseFormat(s string) (Format, error) {
@@ -36,13 +43,27 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", errors.New("unknown format " + strconv.Quote(s) + " (use dir, tar, tar.gz or tar.zst)")
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return "", errors.New("unknown format " + strconv.Quote(s) + " (use " + strings.Join(names, ", ") + ")")
 }
 
 // FormatFor guesses the format from an output name: archive suffixes pick
 // their format, anything else is a directory.
 func FormatFor(out string) Format {
 	switch {
+	case strings.HasSuffix(out, ".oci.tar"):
+		return FormatOCITar
+	case strings.HasSuffix(out, ".oci"):
+		return FormatOCI
+	case strings.HasSuffix(out, ".cpio.zst"):
+		return FormatCpioZst
+	case strings.HasSuffix(out, ".cpio.gz"):
+		return FormatCpioGz
+	case strings.HasSuffix(out, ".cpio"):
+		return FormatCpio
 	case strings.HasSuffix(out, ".tar.zst"), strings.HasSuffix(out, ".tzst"):
 		return FormatTarZst
 	case strings.HasSuffix(out, ".tar.gz"), strings.HasSuffix(out, ".tgz"):
@@ -57,6 +78,20 @@ func FormatFor(out string) Format {
 type Options struct {
 	// ModTime is every entry's mtime (SOURCE_DATE_EPOCH, or the epoch).
 	ModTime time.Time
+	// Image describes the image for the formats that carry a config
+	// (OCI): its reference and how it runs.
+	Image ImageConfig
+}
+
+// ImageConfig is what an OCI image config says beyond the layer.
+type ImageConfig struct {
+	Tag        string            // NAME:TAG for index.json and the docker manifest ("" = none)
+	Entrypoint []string          // /sbin/init
+	Cmd        []string          // the init's payload, if any
+	Env        []string          // KEY=VALUE
+	WorkingDir string            //
+	User       string            //
+	Labels     map[string]string //
 }
 
 // ErrInterrupted is what Write returns after Interrupt: nothing is written.
@@ -75,9 +110,14 @@ func Write(entries []plan.Entry, format Format, out string, opts Options) error 
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp-"+strconv.Itoa(os.Getpid()))
 	removeAll(tmp)
 	var err error
-	if format == FormatDir {
+	switch format {
+	case FormatDir:
 		err = writeDir(entries, tmp, opts)
-	} else {
+	case FormatCpio, FormatCpioGz, FormatCpioZst:
+		err = writeCpio(entries, format, tmp, opts)
+	case FormatOCI, FormatOCITar:
+		err = writeOCI(entries, format, tmp, opts)
+	default:
 		err = writeArchive(entries, format, tmp, opts)
 	}
 	if err == nil && interrupted.Load() {
@@ -111,7 +151,8 @@ func inImage(err error, tmp string) error {
 }
 
 // replace moves tmp to out. An existing directory is only replaced when it
-// looks like an image (it has /etc/os-release or /sbin/init), so a typo in
+// looks like an image (it has /etc/os-release or /sbin/init, or is an OCI
+// layout), so a typo in
 // -o cannot wipe an unrelated directory.
 func replace(tmp, out string) error {
 	st, err := os.Lstat(out)
@@ -149,7 +190,7 @@ func replace(tmp, out string) error {
 }
 
 func looksLikeImage(dir string) bool {
-	for _, p := range []string{"etc/os-release", "sbin/init"} {
+	for _, p := range []string{"etc/os-release", "sbin/init", "oci-layout"} {
 		if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
 			return true
 		}

@@ -1,0 +1,245 @@
+package importer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// descriptor points at a blob of an OCI layout.
+type descriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Platform    *platform         `json:"platform,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+type platform struct {
+	Architecture string `json:"architecture"`
+	OS           string `json:"os"`
+	Variant      string `json:"variant,omitempty"`
+}
+
+func (p *platform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+const (
+	typeOCIIndex       = "application/vnd.oci.image.index.v1+json"
+	typeOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	typeOCIConfig      = "application/vnd.oci.image.config.v1+json"
+	typeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	typeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	typeDockerConfig   = "application/vnd.docker.container.image.v1+json"
+
+	annotationRefName   = "org.opencontainers.image.ref.name"
+	annotationImageName = "io.containerd.image.name" // docker save and ctr export: the full name
+)
+
+// layerCompression maps the layer media types we read to their compression.
+var layerCompression = map[string]string{
+	"application/vnd.oci.image.layer.v1.tar":                       "",
+	"application/vnd.oci.image.layer.v1.tar+gzip":                  "gzip",
+	"application/vnd.oci.image.layer.v1.tar+zstd":                  "zstd",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar":      "",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip": "gzip",
+	"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd": "zstd",
+	"application/vnd.docker.image.rootfs.diff.tar":                 "",
+	"application/vnd.docker.image.rootfs.diff.tar.gzip":            "gzip",
+	"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip":    "gzip",
+	"application/vnd.docker.image.rootfs.diff.tar.zstd":            "zstd",
+}
+
+// pickOCI chooses an image of an OCI layout: by Options.Ref among the
+// names index.json gives, then by platform in (nested) indexes.
+func (im *importer) pickOCI() (*Image, []layerBlob, error) {
+	if data, err := im.readAll("oci-layout"); err == nil {
+		var l struct {
+			Version string `json:"imageLayoutVersion"`
+		}
+		if json.Unmarshal(data, &l) != nil || !strings.HasPrefix(l.Version, "1.") {
+			return nil, nil, fmt.Errorf("oci-layout: unsupported layout version %q", l.Version)
+		}
+	}
+	data, err := im.readAll("index.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	var idx struct {
+		Manifests []descriptor `json:"manifests"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, nil, fmt.Errorf("index.json: %v", err)
+	}
+	descs := images(idx.Manifests)
+	if len(descs) == 0 {
+		return nil, nil, errors.New("index.json lists no image")
+	}
+	var all []string
+	for _, d := range descs {
+		if n := displayName(d); n != "" && !slices.Contains(all, n) {
+			all = append(all, n)
+		}
+	}
+	name := ""
+	if ref := im.opts.Ref; ref != "" {
+		var match []descriptor
+		for _, d := range descs {
+			if refMatches(ref, d.Annotations[annotationRefName]) || refMatches(ref, d.Annotations[annotationImageName]) {
+				match = append(match, d)
+			}
+		}
+		if len(match) == 0 {
+			return nil, nil, fmt.Errorf("no image %s here (%s)", show(ref), listNames(all))
+		}
+		descs, name = match, ref
+	} else if len(all) > 1 {
+		return nil, nil, fmt.Errorf("several images here: pick one with --ref (%s)", listNames(all))
+	} else if len(all) == 1 {
+		name = all[0]
+	}
+	m, err := im.resolve(descs, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Config.MediaType != typeOCIConfig && m.Config.MediaType != typeDockerConfig {
+		return nil, nil, fmt.Errorf("not a container image (config media type %s)", show(m.Config.MediaType))
+	}
+	configData, err := im.blob(m.Config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("image config: %v", err)
+	}
+	config, diffIDs, err := parseConfig(configData, len(m.Layers))
+	if err != nil {
+		return nil, nil, err
+	}
+	layers := make([]layerBlob, len(m.Layers))
+	for i, d := range m.Layers {
+		comp, ok := layerCompression[d.MediaType]
+		if !ok { // encrypted layers among others
+			return nil, nil, fmt.Errorf("layer %d of %d: unsupported media type %s", i+1, len(m.Layers), show(d.MediaType))
+		}
+		hex, err := sha256Hex(d.Digest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("layer %d of %d: %v", i+1, len(m.Layers), err)
+		}
+		if d.Size < 0 {
+			return nil, nil, fmt.Errorf("layer %d of %d: negative size", i+1, len(m.Layers))
+		}
+		layers[i] = layerBlob{file: "blobs/sha256/" + hex, name: d.Digest[:19], comp: comp, digest: d.Digest, size: d.Size, diffID: diffIDs[i]}
+	}
+	return &Image{Name: name, Config: config}, layers, nil
+}
+
+type manifest struct {
+	Config descriptor   `json:"config"`
+	Layers []descriptor `json:"layers"`
+}
+
+// resolve follows descriptors down to an image manifest: among several,
+// the one for linux/Options.Arch; an index leads to its manifests.
+func (im *importer) resolve(descs []descriptor, depth int) (*manifest, error) {
+	if depth > 4 {
+		return nil, errors.New("indexes nested more than 4 deep")
+	}
+	d, err := im.platform(descs)
+	if err != nil {
+		return nil, err
+	}
+	data, err := im.blob(d)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		manifest
+		Manifests []descriptor `json:"manifests"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", d.Digest, err)
+	}
+	kind := d.MediaType
+	if kind == "" { // optional in old layouts: tell by the content
+		kind = typeOCIManifest
+		if doc.Manifests != nil {
+			kind = typeOCIIndex
+		}
+	}
+	switch kind {
+	case typeOCIIndex, typeDockerList:
+		kids := images(doc.Manifests)
+		if len(kids) == 0 {
+			return nil, fmt.Errorf("index %s lists no image", d.Digest)
+		}
+		return im.resolve(kids, depth+1)
+	case typeOCIManifest, typeDockerManifest:
+		return &doc.manifest, nil
+	}
+	return nil, fmt.Errorf("%s: unsupported media type %s", d.Digest, show(kind))
+}
+
+// platform picks linux/Options.Arch among several manifests; a lone one
+// is taken whatever it says (Import warns when its config names another
+// architecture).
+func (im *importer) platform(descs []descriptor) (descriptor, error) {
+	first := descs[0]
+	same := true
+	for _, d := range descs[1:] {
+		same = same && d.Digest == first.Digest
+	}
+	if same {
+		return first, nil
+	}
+	var avail []string
+	for _, d := range descs {
+		if p := d.Platform; p != nil {
+			if p.OS == "linux" && p.Architecture == im.opts.Arch {
+				return d, nil
+			}
+			avail = append(avail, p.String())
+		}
+	}
+	if len(avail) == 0 {
+		return descriptor{}, errors.New("several manifests and none names its platform")
+	}
+	return descriptor{}, fmt.Errorf("no linux/%s image (available: %s)", im.opts.Arch, strings.Join(avail, ", "))
+}
+
+// blob reads a metadata blob and checks it against its descriptor.
+func (im *importer) blob(d descriptor) ([]byte, error) {
+	hex, err := sha256Hex(d.Digest)
+	if err != nil {
+		return nil, err
+	}
+	if d.Size < 0 || d.Size > maxJSON {
+		return nil, fmt.Errorf("%s: size %d out of range for a metadata blob", d.Digest, d.Size)
+	}
+	return im.verified("blobs/sha256/"+hex, d.Digest, d.Size)
+}
+
+// images leaves out what an index lists beside images: build attestations.
+func images(descs []descriptor) []descriptor {
+	var out []descriptor
+	for _, d := range descs {
+		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" || d.Platform != nil && d.Platform.OS == "unknown" {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// displayName is the name an index gives an image: the full one when
+// docker or containerd wrote it, else the OCI ref name.
+func displayName(d descriptor) string {
+	if n := d.Annotations[annotationImageName]; n != "" {
+		return n
+	}
+	return d.Annotations[annotationRefName]
+}

@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// need finds a peer's command, failing under STDC_E2E=require (CI
+// installs it) and skipping otherwise.
+func need(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("STDC_E2E") == "require" {
+			t.Fatalf("%s is needed (apt-get install %s)", name, pkg)
+		}
+		t.Skipf("%s is not installed (apt-get install %s)", name, pkg)
+	}
+	return p
+}
+
+// TestOCIImageRunsInPodman: our oci.tar loads into podman and runs there
+// under runc; podman's own export of it imports back with mkrootfs --from.
+func TestOCIImageRunsInPodman(t *testing.T) {
+	requireRoot(t)
+	podman := need(t, "podman", "podman")
+	need(t, "runc", "runc")
+	dir := t.TempDir()
+	image := filepath.Join(dir, "probe.oci.tar")
+	mkrootfs(t, "-o", image, "--name", "probe", "--tag", "stdc-test/probe:1")
+	// podman's state in the test's own directories; anchors.md's flags
+	// for this host (no systemd, crun refuses hybrid cgroups).
+	base := []string{"--root", filepath.Join(dir, "storage"), "--runroot", filepath.Join(dir, "run"),
+		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", "runc"}
+	pod := func(args ...string) (string, error) {
+		cmd := exec.Command(podman, append(append([]string{}, base...), args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// podman also keeps a blob cache and network configs in fixed host
+	// directories; the test removes them again unless they were there.
+	var made []string
+	for _, d := range []string{"/var/lib/containers", "/run/containers"} {
+		if _, err := os.Stat(d); os.IsNotExist(err) {
+			made = append(made, d)
+		}
+	}
+	t.Cleanup(func() {
+		pod("system", "reset", "--force")
+		for _, d := range made {
+			os.RemoveAll(d)
+		}
+	})
+	if out, err := pod("load", "-i", image); err != nil || !strings.Contains(out, "stdc-test/probe:1") {
+		t.Fatalf("podman load: %v\n%s", err, out)
+	}
+	out, err := pod("run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "stdc-test/probe:1")
+	if err != nil || !strings.Contains(out, "rfc-probe: ") || !strings.Contains(out, "os-release\tyes") {
+		t.Fatalf("podman run: %v\n%s", err, out)
+	}
+	saved := filepath.Join(dir, "saved.oci.tar")
+	if out, err := pod("save", "--format", "oci-archive", "-o", saved, "stdc-test/probe:1"); err != nil {
+		t.Fatalf("podman save: %v\n%s", err, out)
+	}
+	back := filepath.Join(dir, "back")
+	mkrootfs(t, "-o", back, "--from", saved)
+	for _, p := range []string{"sbin/init", "etc/os-release"} {
+		if _, err := os.Stat(filepath.Join(back, p)); err != nil {
+			t.Errorf("mkrootfs --from podman's export: %v", err)
+		}
+	}
+}
+
+// TestOCIImageImportsIntoContainerd: our oci.tar imports with ctr into a
+// containerd the test starts in its own directory.
+func TestOCIImageImportsIntoContainerd(t *testing.T) {
+	requireRoot(t)
+	containerd := need(t, "containerd", "containerd")
+	ctr := need(t, "ctr", "containerd")
+	dir := t.TempDir()
+	image := filepath.Join(dir, "probe.oci.tar")
+	mkrootfs(t, "-o", image, "--name", "probe", "--tag", "stdc-test/probe:1")
+	sock := filepath.Join(dir, "containerd.sock")
+	config := filepath.Join(dir, "config.toml")
+	os.WriteFile(config, []byte(`version = 2
+root = "`+filepath.Join(dir, "root")+`"
+state = "`+filepath.Join(dir, "state")+`"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "`+sock+`"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "`+filepath.Join(dir, "opt")+`"
+`), 0o644)
+	daemon := exec.Command(containerd, "--config", config)
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { daemon.Process.Kill(); daemon.Wait() }()
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, err := exec.Command(ctr, "--address", sock, "--namespace", "stdc-test", "images", "import", image).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ctr images import: %v\n%s", err, out)
+	}
+	out, err = exec.Command(ctr, "--address", sock, "--namespace", "stdc-test", "images", "ls", "-q").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "stdc-test/probe:1") {
+		t.Fatalf("ctr images ls: %v\n%s", err, out)
+	}
+}
