@@ -76,6 +76,9 @@ func imageCmd(p *plan.Plan, c importer.Config) []string {
 func imageEnv(env []string, flagFrom string) []envfile.Var {
 	var vars []envfile.Var
 	for _, kv := range env {
+		if kv == defaultPath {
+			continue // what the init gives anyway (and what oci outputs state)
+		}
 		k, v, ok := strings.Cut(kv, "=")
 		if _, err := envfile.Format([]envfile.Var{{Key: k, Value: v}}); !ok || err != nil {
 			warn(flagFrom, "the image's Env entry "+strconv.Quote(kv)+" left out (not a KEY=VALUE an environment file can hold)")

@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -76,7 +80,7 @@ func TestOCIImageRunsInPodman(t *testing.T) {
 }
 
 // TestOCIImageImportsIntoContainerd: our oci.tar imports with ctr into a
-// containerd the test starts in its own directory.
+// containerd the test starts in its own directory, and runs there.
 func TestOCIImageImportsIntoContainerd(t *testing.T) {
 	requireRoot(t)
 	containerd := need(t, "containerd", "containerd")
@@ -95,6 +99,16 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "`+filepath.Join(dir, "opt")+`"
 `), 0o644)
+	// runc leaves the namespace's (empty) parent cgroup behind.
+	t.Cleanup(func() {
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/stdc-test")
+		if d := "/sys/fs/cgroup/stdc-test"; fileExists(d) {
+			dirs = append(dirs, d)
+		}
+		for _, d := range dirs {
+			os.Remove(d)
+		}
+	})
 	daemon := exec.Command(containerd, "--config", config)
 	if err := daemon.Start(); err != nil {
 		t.Fatal(err)
@@ -114,4 +128,72 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	if err != nil || !strings.Contains(string(out), "stdc-test/probe:1") {
 		t.Fatalf("ctr images ls: %v\n%s", err, out)
 	}
+	// And it runs there (containerd's shim with runc): our init's probe.
+	out, err = exec.Command(ctr, "--address", sock, "--namespace", "stdc-test", "run", "--rm", "stdc-test/probe:1", "stdc-probe").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "rfc-probe: ") {
+		t.Fatalf("ctr run: %v\n%s", err, out)
+	}
+}
+
+// treeListing lists every path under root with its type and mode, owner,
+// symlink target and content digest, relative to root.
+func treeListing(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		rel, _ := filepath.Rel(root, p)
+		line := fmt.Sprintf("%s %v %d:%d", rel, info.Mode(), st.Uid, st.Gid)
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			line += " -> " + target
+		case info.Mode().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(" %x", sha256.Sum256(data))
+		}
+		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestOCIRoundTrip: an image written as oci.tar and imported back with
+// --from is the same tree as the image written as a directory.
+func TestOCIRoundTrip(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	extra := filepath.Join(dir, "extra")
+	os.MkdirAll(filepath.Join(extra, "srv/data"), 0o750)
+	os.WriteFile(filepath.Join(extra, "srv/data/hello.txt"), []byte("hello\n"), 0o640)
+	os.WriteFile(filepath.Join(extra, "srv/tool"), []byte("#!/bin/sh\n"), 0o4755)
+	os.Symlink("data/hello.txt", filepath.Join(extra, "srv/link"))
+	os.Chmod(filepath.Join(extra, "srv/tool"), 0o4755)
+	flags := []string{"--name", "roundtrip", "--add", extra + ":/", "--app", busybox(t) + ":/bin/busybox", "--cmd", "/bin/busybox echo hi"}
+	direct, archive, back := filepath.Join(dir, "direct"), filepath.Join(dir, "img.oci.tar"), filepath.Join(dir, "back")
+	mkrootfs(t, append([]string{"-o", direct}, flags...)...)
+	mkrootfs(t, append([]string{"-o", archive}, flags...)...)
+	mkrootfs(t, "-o", back, "--name", "roundtrip", "--from", archive)
+	a, b := treeListing(t, direct), treeListing(t, back)
+	if strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("dir -> oci.tar -> --from differs from the directory build:\ndirect:\n%s\nround trip:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
