@@ -47,16 +47,22 @@ func TestOCIImageRunsInPodman(t *testing.T) {
 	}
 	// podman also keeps a blob cache and network configs in fixed host
 	// directories; the test removes them again unless they were there.
+	// So does its cgroupfs manager with an (empty) libpod_parent cgroup.
 	var made []string
 	for _, d := range []string{"/var/lib/containers", "/run/containers"} {
 		if _, err := os.Stat(d); os.IsNotExist(err) {
 			made = append(made, d)
 		}
 	}
+	parents, _ := filepath.Glob("/sys/fs/cgroup/*/libpod_parent")
+	hadParent := len(parents) > 0 || fileExists("/sys/fs/cgroup/libpod_parent")
 	t.Cleanup(func() {
 		pod("system", "reset", "--force")
 		for _, d := range made {
 			os.RemoveAll(d)
+		}
+		if !hadParent {
+			removeEmptyCgroups("libpod_parent")
 		}
 	})
 	if out, err := pod("load", "-i", image); err != nil || !strings.Contains(out, "stdc-test/probe:1") {
@@ -196,4 +202,25 @@ func TestOCIRoundTrip(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// removeEmptyCgroups removes the cgroup directories named name (at the top
+// of every hierarchy) and their empty children, deepest first.
+func removeEmptyCgroups(name string) {
+	tops, _ := filepath.Glob("/sys/fs/cgroup/*/" + name)
+	if fileExists("/sys/fs/cgroup/" + name) {
+		tops = append(tops, "/sys/fs/cgroup/"+name)
+	}
+	for _, top := range tops {
+		var dirs []string
+		filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			os.Remove(dirs[i])
+		}
+	}
 }

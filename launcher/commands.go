@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,49 +28,12 @@ const monitorArg0 = "stdcontainer-monitor"
 // detach starts the monitor, waits until the container runs (or fails to),
 // prints its id and returns.
 func detach(store *state.Store, s *spec.Spec) int {
-	specR, specW, err := os.Pipe()
+	id, code, err := startMonitor(store, s, false)
 	if err != nil {
-		return fail(exitLauncher, err)
+		return fail(code, err)
 	}
-	readyR, readyW, err := os.Pipe()
-	if err != nil {
-		return fail(exitLauncher, err)
-	}
-	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return fail(exitLauncher, err)
-	}
-	defer devNull.Close()
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
-		Args:        []string{monitorArg0, store.Root},
-		Stdin:       devNull,
-		Stdout:      devNull,
-		Stderr:      devNull,
-		ExtraFiles:  []*os.File{specR, readyW}, // fds 3 and 4
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	err = cmd.Start()
-	specR.Close()
-	readyW.Close()
-	if err != nil {
-		return fail(exitLauncher, err)
-	}
-	json.NewEncoder(specW).Encode(s)
-	specW.Close()
-	report, _ := io.ReadAll(readyR)
-	cmd.Process.Release() // the monitor outlives us; it is not our child to wait for
-	word, rest, _ := strings.Cut(strings.TrimSpace(string(report)), " ")
-	switch word {
-	case "started":
-		fmt.Println(rest)
-		return 0
-	case "failed":
-		code, msg, _ := strings.Cut(rest, " ")
-		n, _ := strconv.Atoi(code)
-		return fail(n, fmt.Errorf("%s", msg))
-	}
-	return fail(exitLauncher, fmt.Errorf("the container's monitor exited without starting it"))
+	fmt.Println(id)
+	return 0
 }
 
 // monitor is the detached side of `run -d`.
@@ -87,12 +48,9 @@ func monitor(root string) int {
 		fmt.Fprintf(ready, "failed %d reading the spec: %v", exitLauncher, err)
 		return exitLauncher
 	}
-	devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		fmt.Fprintf(ready, "failed %d %v", exitLauncher, err)
-		return exitLauncher
-	}
-	stdio := container.Stdio{In: devNull, Out: devNull, Err: devNull}
+	// Our stdio is the container's: /dev/null for `run -d`, an engine's
+	// fifos for the OCI front.
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	code, err := engine.Run(store, &s, stdio, func(id string) {
 		fmt.Fprintf(ready, "started %s", id)
 		ready.Close()

@@ -40,6 +40,10 @@ func main() {
 		container.ExecHelper() // never returns
 	}
 	monitorMode := len(os.Args) > 1 && os.Args[0] == monitorArg0
+	if !monitorMode && len(os.Args) > 0 && ociFront(os.Args) {
+		runtime.LockOSThread() // as below: a run's container dies with this thread
+		os.Exit(ociMain(os.Args))
+	}
 	// The thread that starts a container must outlive it: the container is
 	// SIGKILLed when that thread exits (PR_SET_PDEATHSIG).
 	runtime.LockOSThread()

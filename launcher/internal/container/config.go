@@ -35,6 +35,11 @@ type Config struct {
 	// whose ids are mapped into the user namespace, so that its files
 	// are owned by the container's root, not by nobody.
 	IDMappedImage bool
+	// WaitStart: once the container is built and confined, stage 2
+	// waits before its exec until a byte arrives on the start FIFO that
+	// comes with the config (after the id-mapped image, if any): the
+	// OCI "created" state, left by `start`.
+	WaitStart bool
 	// Confinement limits the entry point: capabilities, no_new_privs,
 	// seccomp, LSM label.
 	Confinement

@@ -54,8 +54,16 @@ func Stage2() {
 		os.Exit(CodeLauncher)
 	}
 	unix.Close(errorFD)
-	reportAndExit(os.NewFile(uintptr(moved), "stage2-errors"), stage2())
+	reports = os.NewFile(uintptr(moved), "stage2-errors")
+	reportAndExit(reports, stage2())
 }
+
+// reports is stage 2's error pipe (close-on-exec): the marks of
+// WaitStart, then a report if stage 2 fails.
+var reports *os.File
+
+// startFD is the start FIFO with Config.WaitStart, else -1.
+var startFD = -1
 
 // reportAndExit writes "CODE message" for err to the error pipe, where
 // the launcher reads why stage 2 (or the exec helper) failed, and exits
@@ -78,10 +86,16 @@ func stage2() error {
 	}
 	idmappedImage := -1
 	if cfg.IDMappedImage {
-		if len(files) != 1 {
+		if len(files) == 0 {
 			return failf(CodeLauncher, "the id-mapped image did not arrive")
 		}
-		idmappedImage = files[0]
+		idmappedImage, files = files[0], files[1:]
+	}
+	if cfg.WaitStart {
+		if len(files) == 0 {
+			return failf(CodeLauncher, "the start FIFO did not arrive")
+		}
+		startFD = files[0]
 	}
 	// The config arrives once the launcher has put us in our cgroup.
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
@@ -605,14 +619,43 @@ func execEntry(cfg *Config) error {
 	if err := unix.Chdir(cfg.Cwd); err != nil {
 		return failf(CodeLauncher, "--workdir %s: %v", cfg.Cwd, err)
 	}
+	unix.Umask(0o022) // what every runtime gives, whatever the launcher had
 	if err := checkCwd(); err != nil {
 		return err
+	}
+	if cfg.WaitStart {
+		if err := waitForStart(); err != nil {
+			return err
+		}
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)
 	if errors.Is(err, unix.ENOENT) {
 		return failf(CodeNotFound, "%s: %v", cfg.Args[0], err)
 	}
 	return failf(CodeNotExecutable, "%s: %v", cfg.Args[0], err)
+}
+
+// waitForStart tells the launcher the container is created, then waits
+// for `start` to write a byte on the start FIFO (held open read-write by
+// the launcher too, so the read blocks rather than seeing EOF).
+func waitForStart() error {
+	if _, err := reports.Write([]byte{readyMark}); err != nil {
+		return failf(CodeLauncher, "reporting the container created: %v", err)
+	}
+	b := make([]byte, 1)
+	for {
+		_, err := unix.Read(startFD, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return failf(CodeLauncher, "waiting for start: %v", err)
+		}
+		break
+	}
+	unix.Close(startFD)
+	reports.Write([]byte{startMark})
+	return nil
 }
 
 // lookPath finds the entry point as execvp would, inside the container.

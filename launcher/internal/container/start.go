@@ -83,7 +83,9 @@ type Pending struct {
 	proc    *Process
 	configW *os.File
 	errR    *os.File
-	started bool // Start ran: stage 2 is the container now, or reaped
+	early   []byte // what Created read of an error report
+	waiting bool   // Created saw stage 2 wait for start
+	started bool   // Send ran: stage 2 is the container now, or reaped
 }
 
 // Spawn clones stage 2 into fresh namespaces; it does nothing until Start.
@@ -185,17 +187,65 @@ func (p *Pending) Abort() {
 // helper) and files, and returns once the entry point runs,
 // or with a *StartError saying why it does not.
 func (p *Pending) Start(cfg any, files ...*os.File) (*Process, error) {
+	if err := p.Send(cfg, files...); err != nil {
+		return nil, err
+	}
+	return p.Running()
+}
+
+// Send hands stage 2 its config and files.
+func (p *Pending) Send(cfg any, files ...*os.File) error {
 	p.started = true
-	defer p.errR.Close()
 	err := sendConfig(p.configW, cfg, files)
 	p.configW.Close()
 	if err != nil {
+		p.errR.Close()
 		p.proc.Signal(syscall.SIGKILL)
 		p.proc.Wait()
-		return nil, &StartError{CodeLauncher, "sending the container config: " + err.Error()}
+		return &StartError{CodeLauncher, "sending the container config: " + err.Error()}
 	}
-	// EOF without a word means the exec succeeded (the pipe is close-on-exec).
-	report, _ := io.ReadAll(p.errR)
+	return nil
+}
+
+// With Config.WaitStart stage 2 writes readyMark on the error pipe once
+// its container is created and it waits, and startMark when it is
+// released and about to exec; an error report may follow either.
+const (
+	readyMark = 'R'
+	startMark = 'S'
+)
+
+// Created waits until stage 2, sent a Config with WaitStart, has built
+// the container and waits before its exec (the OCI "created" state).
+func (p *Pending) Created() error {
+	mark := make([]byte, 1)
+	if n, _ := p.errR.Read(mark); n == 1 && mark[0] == readyMark {
+		p.waiting = true
+		return nil
+	} else if n == 1 {
+		p.early = mark // the first byte of an error report
+	}
+	_, err := p.Running()
+	if err == nil {
+		err = &StartError{CodeLauncher, "the container exited before it was created"}
+	}
+	return err
+}
+
+// Running waits until the entry point runs (the error pipe closes without
+// a word, at the exec) and returns it, or a *StartError saying why not.
+func (p *Pending) Running() (*Process, error) {
+	defer p.errR.Close()
+	rest, _ := io.ReadAll(p.errR)
+	report := append(p.early, rest...)
+	if p.waiting {
+		// Without the start mark, stage 2 died (killed) while it waited.
+		if len(report) == 0 || report[0] != startMark {
+			p.proc.Wait()
+			return nil, &StartError{CodeLauncher, "the container was killed before it started"}
+		}
+		report = report[1:]
+	}
 	if len(report) > 0 {
 		p.proc.Wait()
 		code, msg, _ := strings.Cut(string(report), " ")

@@ -7,12 +7,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
@@ -189,7 +191,14 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 			slog.Warn(err.Error() + "; files of ids outside the mapping appear as nobody's")
 		}
 	}
-	proc, err := pending.Start(cfg, withConfig...)
+	var proc *container.Process
+	if s.WaitForStart {
+		// OCI create: the container waits, fully built, for `start`.
+		proc, err = createThenStart(store, s, cfg, pending, withConfig, started)
+		started = nil // told at "created" already
+	} else {
+		proc, err = pending.Start(cfg, withConfig...)
+	}
 	if err != nil {
 		var se *container.StartError
 		if errors.As(err, &se) {
@@ -249,6 +258,51 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	return code, nil
 }
 
+// createThenStart hands stage 2 its config with the start FIFO, records
+// the container "created" once stage 2 waits before its exec, tells
+// created (so `create` can return), and waits until `start` writes to the
+// FIFO and the entry point runs.
+func createThenStart(store *state.Store, s *spec.Spec, cfg *container.Config, pending *container.Pending,
+	files []*os.File, created func(id string)) (*container.Process, error) {
+	fifoPath := filepath.Join(store.Dir(s.ID), StartFIFO)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		pending.Abort()
+		return nil, fmt.Errorf("creating the start FIFO: %v", err)
+	}
+	defer os.Remove(fifoPath)
+	// Read-write: stage 2's read then blocks for data instead of seeing
+	// EOF while no `start` has the FIFO open.
+	fifo, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+	if err != nil {
+		pending.Abort()
+		return nil, fmt.Errorf("opening the start FIFO: %v", err)
+	}
+	defer fifo.Close()
+	cfg.WaitStart = true
+	if err := pending.Send(cfg, append(files, fifo)...); err != nil {
+		return nil, err
+	}
+	if err := pending.Created(); err != nil {
+		return nil, err
+	}
+	pid := pending.Pid()
+	startTime, _ := state.StartTime(pid)
+	store.Update(s.ID, func(c *state.Container) error {
+		c.State = state.State{Status: state.StatusCreated, Pid: pid}
+		c.PidStartTime = startTime
+		c.MonitorPid = os.Getpid()
+		return nil
+	})
+	if created != nil {
+		created(s.ID)
+	}
+	return pending.Running()
+}
+
+// StartFIFO is the FIFO in a created container's state directory that
+// `start` writes one byte to.
+const StartFIFO = "start.fifo"
+
 // waitForwarding waits for proc, passing it the signals that arrive on
 // sigs meanwhile (SIGWINCH goes to resize instead, when set), and
 // returns its exit status.
@@ -306,6 +360,8 @@ func newRecord(s *spec.Spec, cfg *container.Config) *state.Container {
 			SecurityOpt:    s.SecurityOpt,
 		},
 		NetworkSettings: state.NetworkSettings{Mode: networkMode(s)},
+		Bundle:          s.Bundle,
+		Annotations:     s.Annotations,
 	}
 	applyResources(&c.HostConfig, s)
 	if pc := s.Process.Capabilities; pc != nil {

@@ -53,6 +53,11 @@ type Spec struct {
 	// ids 0-65535 to a free host range (--userns=auto); explicit mappings
 	// are Linux.UIDMappings and GIDMappings with a user namespace.
 	UsernsAuto bool
+	// WaitForStart is OCI create: the container is built, then waits
+	// before its entry point's exec until `start`. Bundle is the OCI
+	// bundle directory it came from ("" for the docker-like CLI).
+	WaitForStart bool
+	Bundle       string
 	// InheritedSockets names the sockets the launcher itself was passed by
 	// socket activation (LISTEN_FDNAMES), which go to the container first.
 	InheritedSockets []string

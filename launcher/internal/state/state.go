@@ -117,6 +117,10 @@ type Container struct {
 	// CgroupPaths are the container's cgroup directories, one per
 	// hierarchy, so that gc can remove them after a crash.
 	CgroupPaths []string `json:",omitempty"`
+	// Bundle and Annotations: a container made by the OCI front, for
+	// `state` (the OCI state's bundle and annotations).
+	Bundle      string            `json:",omitempty"`
+	Annotations map[string]string `json:",omitempty"`
 }
 
 // State is the container's run state, as in docker inspect.

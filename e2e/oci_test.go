@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ociRuntime is the launcher under the name engines call it by: a link
+// named stdcontainer-runc selects the OCI runtime front.
+func ociRuntime(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	link := filepath.Join(dir, "stdcontainer-runc")
+	if err := os.Symlink(bin.launcher, link); err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// ociBundle is a bundle with a busybox rootfs and `launcher oci spec`'s
+// config.json running args.
+func ociBundle(t *testing.T, runtime string, args ...string) string {
+	t.Helper()
+	bundle := t.TempDir()
+	if err := os.Rename(busyboxRootfs(t), filepath.Join(bundle, "rootfs")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(runtime, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
+		t.Fatalf("spec: %v %s", err, out)
+	}
+	path := filepath.Join(bundle, "config.json")
+	var cfg map[string]any
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	process := cfg["process"].(map[string]any)
+	process["args"] = args
+	process["terminal"] = false
+	data, _ = json.Marshal(cfg)
+	os.WriteFile(path, data, 0o644)
+	return bundle
+}
+
+// ociRun runs the OCI front with a state root and returns stdout, stderr
+// and the exit status.
+func ociRun(t *testing.T, runtime, root string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(runtime, append([]string{"--root", root}, args...)...)
+	// Files, not pipes: a created container (and its monitor) keeps the
+	// runtime's stdio, as an engine's fifos, long after create returns.
+	dir := t.TempDir()
+	stdout, _ := os.Create(filepath.Join(dir, "stdout"))
+	stderr, _ := os.Create(filepath.Join(dir, "stderr"))
+	defer stdout.Close()
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	code := waitTimeout(t, cmd, 30*time.Second)
+	out, _ := os.ReadFile(stdout.Name())
+	errs, _ := os.ReadFile(stderr.Name())
+	return string(out), string(errs), code
+}
+
+func ociStatus(t *testing.T, runtime, root, id string) (string, int) {
+	t.Helper()
+	out, stderr, code := ociRun(t, runtime, root, "state", id)
+	if code != 0 {
+		return "error: " + stderr, 0
+	}
+	var st struct {
+		Status string
+		Pid    int
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("state %s: %v %q", id, err, out)
+	}
+	return st.Status, st.Pid
+}
+
+// TestOCILifecycle: create, state, start, kill, delete as containerd's
+// shim calls them, runc's quirks included.
+func TestOCILifecycle(t *testing.T) {
+	requireRoot(t)
+	runtime, root := ociRuntime(t), t.TempDir()
+	bundle := ociBundle(t, runtime, "sleep", "30")
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	if _, stderr, code := ociRun(t, runtime, root, "create", "--bundle", bundle, "--pid-file", pidFile, "ctr-1"); code != 0 {
+		t.Fatalf("create: exit %d %s", code, stderr)
+	}
+	status, pid := ociStatus(t, runtime, root, "ctr-1")
+	written, _ := os.ReadFile(pidFile)
+	if status != "created" || pid == 0 || string(written) != strings.TrimSpace(string(written)) || string(written) == "" {
+		t.Fatalf("after create: status %q pid %d, pid file %q", status, pid, written)
+	}
+	// Created: the payload has not run yet; the process waits.
+	if exe, _ := os.Readlink("/proc/" + string(written) + "/exe"); strings.HasSuffix(exe, "busybox") {
+		t.Errorf("the payload runs before start: %s", exe)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "start", "ctr-1"); code != 0 {
+		t.Fatalf("start: exit %d %s", code, stderr)
+	}
+	if status, _ := ociStatus(t, runtime, root, "ctr-1"); status != "running" {
+		t.Fatalf("after start: %s", status)
+	}
+	if exe, _ := os.Readlink("/proc/" + string(written) + "/exe"); !strings.HasSuffix(exe, "busybox") {
+		t.Errorf("after start the container's process runs %q, want busybox", exe)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "delete", "ctr-1"); code == 0 {
+		t.Errorf("delete of a running container without --force succeeded: %s", stderr)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "kill", "ctr-1", "KILL"); code != 0 {
+		t.Fatalf("kill: exit %d %s", code, stderr)
+	}
+	for i := 0; i < 100; i++ {
+		if status, _ := ociStatus(t, runtime, root, "ctr-1"); status == "stopped" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if status, _ := ociStatus(t, runtime, root, "ctr-1"); status != "stopped" {
+		t.Fatalf("after kill: %s", status)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "kill", "ctr-1"); code == 0 || !strings.Contains(stderr, "container not running") {
+		t.Errorf("kill of a stopped container: exit %d %q, want \"container not running\"", code, stderr)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "delete", "ctr-1"); code != 0 {
+		t.Fatalf("delete: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "state", "ctr-1"); code == 0 || !strings.Contains(stderr, "does not exist") {
+		t.Errorf("state after delete: exit %d %q, want \"does not exist\"", code, stderr)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "delete", "--force", "ctr-1"); code != 0 {
+		t.Errorf("delete --force of a missing container: exit %d %s, want 0", code, stderr)
+	}
+
+	// Deleting a created container kills it.
+	if _, stderr, code := ociRun(t, runtime, root, "create", "--bundle", bundle, "ctr-2"); code != 0 {
+		t.Fatalf("create: exit %d %s", code, stderr)
+	}
+	_, pid2 := ociStatus(t, runtime, root, "ctr-2")
+	if _, stderr, code := ociRun(t, runtime, root, "delete", "ctr-2"); code != 0 {
+		t.Fatalf("delete of a created container: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid2)); err == nil {
+		time.Sleep(200 * time.Millisecond)
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid2)); err == nil {
+			t.Errorf("the created container's process %d survived delete", pid2)
+		}
+	}
+	assertNoState(t, root)
+
+	// run: create and start, in the foreground, with the payload's status.
+	exitBundle := ociBundle(t, runtime, "sh", "-c", "exit 7")
+	if _, stderr, code := ociRun(t, runtime, root, "run", "--bundle", exitBundle, "ctr-3"); code != 7 {
+		t.Errorf("run: exit %d %s, want 7", code, stderr)
+	}
+	ociRun(t, runtime, root, "delete", "--force", "ctr-3")
+
+	out, _, code := ociRun(t, runtime, root, "features")
+	var features map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &features) != nil || features["ociVersionMin"] == nil {
+		t.Errorf("features: exit %d %q", code, out)
+	}
+}

@@ -1,0 +1,549 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/ocispec"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
+)
+
+// The OCI runtime front: the command line of runc, which containerd's
+// shim, podman and cri-o call. It is chosen by the name the launcher is
+// run as (a link named runc or ending in -runc, e.g. stdcontainer-runc)
+// or by `launcher oci ...`, so that it never clashes with the docker-like
+// commands of the same names (run, ps, kill).
+
+// ociFront reports whether argv selects the OCI front.
+func ociFront(argv []string) bool {
+	base := filepath.Base(argv[0])
+	return base == "runc" || strings.HasSuffix(base, "-runc") || len(argv) > 1 && argv[1] == "oci"
+}
+
+// ociGlobal are runc's global flags.
+type ociGlobal struct {
+	root, log, logFormat string
+	debug, systemdCgroup bool
+}
+
+// ociMain runs one OCI command line and returns the exit status.
+func ociMain(argv []string) int {
+	args := argv[1:]
+	if len(args) > 0 && args[0] == "oci" {
+		args = args[1:]
+	}
+	var g ociGlobal
+	gfs := flag.NewFlagSet("launcher oci", flag.ContinueOnError)
+	gfs.SetOutput(io.Discard)
+	gfs.StringVar(&g.root, "root", cli.DefaultRoot, "")
+	gfs.StringVar(&g.log, "log", "", "")
+	gfs.StringVar(&g.logFormat, "log-format", "text", "")
+	gfs.BoolVar(&g.debug, "debug", false, "")
+	gfs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "")
+	rootless := gfs.String("rootless", "auto", "")
+	_ = rootless // runc's --rootless: decided from the euid here
+	if err := gfs.Parse(args); err != nil {
+		return ociFail(exitLauncher, fmt.Errorf("%v (see launcher oci help)", err))
+	}
+	setupOCILogging(g)
+	args = gfs.Args()
+	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+		fmt.Print(ociUsage)
+		return 0
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "features":
+		data, err := ocispec.Features()
+		if err != nil {
+			return ociFail(1, err)
+		}
+		os.Stdout.Write(append(data, '\n'))
+		return 0
+	case "spec":
+		return ociSpec(args)
+	case "--version", "version", "-v":
+		fmt.Printf("launcher (OCI runtime front)\nspec: %s\n", specs.Version)
+		return 0
+	}
+	store, err := state.Open(g.root)
+	if err != nil {
+		return ociFail(1, err)
+	}
+	switch cmd {
+	case "create":
+		return ociCreate(store, args, g, true)
+	case "run":
+		return ociCreate(store, args, g, false)
+	case "start":
+		return ociStart(store, args)
+	case "state":
+		return ociState(store, args)
+	case "kill":
+		return ociKill(store, args)
+	case "delete":
+		return ociDelete(store, args)
+	case "list":
+		return ociList(store, args)
+	case "exec", "ps", "pause", "resume", "update", "checkpoint", "restore", "events":
+		return ociFail(1, fmt.Errorf("%s is not supported yet by the OCI front", cmd))
+	}
+	return ociFail(1, fmt.Errorf("unknown command %q (see launcher oci help)", cmd))
+}
+
+const ociUsage = `usage: launcher oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ...
+       (or the launcher run under a name ending in "runc", e.g. stdcontainer-runc)
+
+The OCI runtime command line of runc, for containerd, podman and cri-o.
+
+Global options: --root DIR (default /run/stdcontainer), --log FILE,
+--log-format text|json, --debug, --systemd-cgroup.
+
+Commands:
+  spec [--bundle B] [--rootless]       write a default config.json
+  create [--bundle B] [--pid-file F] ID  build the container; it waits for start
+  start ID                             run the created container's process
+  run [--bundle B] [--detach] [--pid-file F] ID   create and start
+  state ID                             the OCI state as JSON
+  kill [--all] ID [SIGNAL]             signal it (default TERM)
+  delete [--force] ID                  remove it (a created one is killed)
+  list [--format table|json] [-q]      every container
+  features                             what this runtime supports, as JSON
+`
+
+// ociLog is where errors go: the --log file (containerd reads its last
+// {"level":"error","msg":...} line), and stderr.
+func setupOCILogging(g ociGlobal) {
+	var w io.Writer = os.Stderr
+	if g.log != "" {
+		if f, err := os.OpenFile(g.log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			w = io.MultiWriter(f, os.Stderr)
+		}
+	}
+	level := slog.LevelInfo
+	if g.debug {
+		level = slog.LevelDebug
+	}
+	if g.logFormat == "json" {
+		lower := func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
+			}
+			return a
+		}
+		logger = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lower}))
+	} else {
+		logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	slog.SetDefault(logger)
+}
+
+func ociFail(code int, err error) int {
+	logger.Error(err.Error())
+	return code
+}
+
+// ociID checks an OCI container ID (runc's rule).
+var ociIDRE = regexp.MustCompile(`^[\w+.-]+$`)
+
+// lookupOCI finds a container by its OCI ID: our 64-hex ID, or the name
+// an OCI ID of another shape was stored under.
+func lookupOCI(store *state.Store, id string) (*state.Container, error) {
+	if !ociIDRE.MatchString(id) {
+		return nil, fmt.Errorf("container %s does not exist", id)
+	}
+	c, err := store.Get(id)
+	if err != nil || c.Id != id && c.Name != id {
+		return nil, fmt.Errorf("container %s does not exist", id)
+	}
+	return c, nil
+}
+
+// ociName is the OCI ID a container answers to.
+func ociName(c *state.Container) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Id
+}
+
+func ociSpec(args []string) int {
+	fs := flag.NewFlagSet("spec", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bundle := fs.String("bundle", "", "")
+	fs.StringVar(bundle, "b", "", "")
+	rootless := fs.Bool("rootless", false, "")
+	if err := fs.Parse(args); err != nil {
+		return ociFail(1, fmt.Errorf("spec: %v", err))
+	}
+	path := filepath.Join(*bundle, "config.json")
+	if _, err := os.Stat(path); err == nil {
+		return ociFail(1, fmt.Errorf("spec: %s already exists; remove it first", path))
+	}
+	data, err := json.MarshalIndent(ocispec.Default(*rootless), "", "\t")
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o666); err != nil {
+		return ociFail(1, fmt.Errorf("spec: %v", err))
+	}
+	return 0
+}
+
+// ociCreate is `create` (wait for start) and `run` (start at once).
+func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
+	name := "run"
+	if wait {
+		name = "create"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bundle := fs.String("bundle", ".", "")
+	fs.StringVar(bundle, "b", ".", "")
+	pidFile := fs.String("pid-file", "", "")
+	consoleSocket := fs.String("console-socket", "", "")
+	detach := fs.Bool("detach", false, "")
+	fs.BoolVar(detach, "d", false, "")
+	fs.Bool("no-pivot", false, "")
+	fs.Bool("no-new-keyring", false, "")
+	fs.Bool("no-subreaper", false, "")
+	fs.Bool("keep", false, "")
+	preserve := fs.Int("preserve-fds", 0, "")
+	if err := fs.Parse(args); err != nil {
+		return ociFail(1, fmt.Errorf("%s: %v", name, err))
+	}
+	if fs.NArg() != 1 || !ociIDRE.MatchString(fs.Arg(0)) {
+		return ociFail(1, fmt.Errorf("%s: want exactly one container ID ([A-Za-z0-9_+.-]+)", name))
+	}
+	if *consoleSocket != "" {
+		return ociFail(1, fmt.Errorf("%s: --console-socket is not supported yet", name))
+	}
+	if *preserve > 0 {
+		return ociFail(1, fmt.Errorf("%s: --preserve-fds is not supported yet", name))
+	}
+	id := fs.Arg(0)
+	if _, err := lookupOCI(store, id); err == nil {
+		return ociFail(1, fmt.Errorf("container %s already exists", id))
+	}
+	s, err := ocispec.Load(*bundle)
+	if err != nil {
+		return ociFail(1, err)
+	}
+	s.Bundle, _ = filepath.Abs(*bundle)
+	if regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		s.ID = id
+	} else {
+		s.Name = id
+	}
+	if g.systemdCgroup {
+		slog.Debug("--systemd-cgroup: the cgroups path is mapped to cgroupfs directories")
+	}
+	if !wait && !*detach {
+		// runc run in the foreground: the container's status is ours.
+		stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+		code, err := engine.Run(store, s, stdio, func(string) {
+			if *pidFile != "" {
+				if c, err := lookupOCI(store, id); err == nil {
+					writePidFile(*pidFile, c.State.Pid)
+				}
+			}
+		})
+		if err != nil {
+			return ociFail(code, err)
+		}
+		return code
+	}
+	s.WaitForStart = wait
+	if _, _, err := startMonitor(store, s, true); err != nil {
+		return ociFail(1, err)
+	}
+	c, err := lookupOCI(store, id)
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if *pidFile != "" {
+		if err := writePidFile(*pidFile, c.State.Pid); err != nil {
+			return ociFail(1, fmt.Errorf("--pid-file: %v", err))
+		}
+	}
+	return 0
+}
+
+// writePidFile writes pid atomically (engines read it while we write).
+func writePidFile(path string, pid int) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func ociStart(store *state.Store, args []string) int {
+	if len(args) != 1 {
+		return ociFail(1, errors.New("start: want exactly one container ID"))
+	}
+	c, err := lookupOCI(store, args[0])
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if c.State.Status != state.StatusCreated || !state.Alive(c) {
+		return ociFail(1, fmt.Errorf("cannot start container %s: it is %s, not created", args[0], ociStatus(c)))
+	}
+	fd, err := unix.Open(filepath.Join(store.Dir(c.Id), engine.StartFIFO), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return ociFail(1, fmt.Errorf("cannot start container %s: %v", args[0], err))
+	}
+	_, err = unix.Write(fd, []byte{1})
+	unix.Close(fd)
+	if err != nil {
+		return ociFail(1, fmt.Errorf("cannot start container %s: %v", args[0], err))
+	}
+	// runc returns once the process runs: wait for the state to say so.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if c, err := store.Get(c.Id); err != nil || c.State.Status != state.StatusCreated {
+			return 0
+		}
+	}
+	return ociFail(1, fmt.Errorf("container %s did not start within 10s", args[0]))
+}
+
+// ociStatus is the OCI status: created, running or stopped.
+func ociStatus(c *state.Container) string {
+	switch {
+	case !state.Alive(c):
+		return "stopped"
+	case c.State.Status == state.StatusCreated:
+		return "created"
+	}
+	return "running"
+}
+
+// ociStateDoc is the OCI state document.
+type ociStateDoc struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Status      string            `json:"status"`
+	Pid         int               `json:"pid"`
+	Bundle      string            `json:"bundle"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Created     string            `json:"created,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+func stateOf(c *state.Container) ociStateDoc {
+	st := ociStateDoc{OCIVersion: specs.Version, ID: ociName(c), Status: ociStatus(c), Bundle: c.Bundle,
+		Annotations: c.Annotations, Created: c.Created, Owner: ""}
+	if st.Status != "stopped" {
+		st.Pid = c.State.Pid
+	}
+	return st
+}
+
+func ociState(store *state.Store, args []string) int {
+	if len(args) != 1 {
+		return ociFail(1, errors.New("state: want exactly one container ID"))
+	}
+	c, err := lookupOCI(store, args[0])
+	if err != nil {
+		return ociFail(1, err)
+	}
+	data, _ := json.MarshalIndent(stateOf(c), "", "  ")
+	fmt.Println(string(data))
+	return 0
+}
+
+func ociKill(store *state.Store, args []string) int {
+	fs := flag.NewFlagSet("kill", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	all := fs.Bool("all", false, "")
+	fs.BoolVar(all, "a", false, "")
+	if err := fs.Parse(args); err != nil {
+		return ociFail(1, fmt.Errorf("kill: %v", err))
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		return ociFail(1, errors.New("kill: want ID [SIGNAL]"))
+	}
+	sigName := "TERM"
+	if fs.NArg() == 2 {
+		sigName = fs.Arg(1)
+	}
+	sig, err := cli.ParseSignal(sigName)
+	if err != nil {
+		return ociFail(1, fmt.Errorf("kill: %v", err))
+	}
+	c, err := lookupOCI(store, fs.Arg(0))
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if !state.Alive(c) {
+		return ociFail(1, fmt.Errorf("container %s: container not running", fs.Arg(0)))
+	}
+	if *all {
+		// Every process of the container: its cgroup's members.
+		for _, dir := range c.CgroupPaths {
+			data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil {
+					syscall.Kill(pid, sig)
+				}
+			}
+			if len(data) > 0 {
+				break
+			}
+		}
+	}
+	if err := syscall.Kill(c.State.Pid, sig); err != nil && !*all {
+		return ociFail(1, fmt.Errorf("kill %s: %v", fs.Arg(0), err))
+	}
+	return 0
+}
+
+func ociDelete(store *state.Store, args []string) int {
+	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	force := fs.Bool("force", false, "")
+	fs.BoolVar(force, "f", false, "")
+	if err := fs.Parse(args); err != nil {
+		return ociFail(1, fmt.Errorf("delete: %v", err))
+	}
+	if fs.NArg() != 1 {
+		return ociFail(1, errors.New("delete: want exactly one container ID"))
+	}
+	c, err := lookupOCI(store, fs.Arg(0))
+	if err != nil {
+		if *force {
+			return 0 // runc: deleting a missing container with --force succeeds
+		}
+		return ociFail(1, err)
+	}
+	// runc deletes a created container by killing it; a running one only
+	// with --force.
+	if ociStatus(c) == "running" && !*force {
+		return ociFail(1, fmt.Errorf("cannot delete container %s that is not stopped: running (use --force)", fs.Arg(0)))
+	}
+	if state.Alive(c) {
+		syscall.Kill(c.State.Pid, syscall.SIGKILL)
+		waitDead(c, 10*time.Second)
+	}
+	for i := 0; i < 250 && state.Owned(c); i++ {
+		time.Sleep(20 * time.Millisecond) // its monitor is cleaning up
+	}
+	if err := store.Remove(c.Id); err != nil && !errors.Is(err, state.ErrNotFound) {
+		return ociFail(1, err)
+	}
+	return 0
+}
+
+func ociList(store *state.Store, args []string) int {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "table", "")
+	fs.StringVar(format, "f", "table", "")
+	quiet := fs.Bool("quiet", false, "")
+	fs.BoolVar(quiet, "q", false, "")
+	if err := fs.Parse(args); err != nil {
+		return ociFail(1, fmt.Errorf("list: %v", err))
+	}
+	all, err := store.List()
+	if err != nil {
+		return ociFail(1, err)
+	}
+	states := []ociStateDoc{}
+	for _, c := range all {
+		states = append(states, stateOf(c))
+	}
+	switch {
+	case *quiet:
+		for _, s := range states {
+			fmt.Println(s.ID)
+		}
+	case *format == "json":
+		data, _ := json.Marshal(states)
+		fmt.Println(string(data))
+	case *format == "table":
+		w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+		fmt.Fprintln(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER")
+		for _, s := range states {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\troot\n", s.ID, s.Pid, s.Status, s.Bundle, s.Created)
+		}
+		w.Flush()
+	default:
+		return ociFail(1, fmt.Errorf("list: --format %s: want table or json", *format))
+	}
+	return 0
+}
+
+// startMonitor runs s under a detached monitor and returns once the
+// container runs (or, with WaitForStart, is created), with its ID; the
+// monitor outlives us. With ourStdio the container gets our stdio (an
+// engine's fifos), else /dev/null. On failure code is the exit status
+// the container's start gave (125, 126, 127).
+func startMonitor(store *state.Store, s *spec.Spec, ourStdio bool) (id string, code int, err error) {
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return "", exitLauncher, err
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return "", exitLauncher, err
+	}
+	args := []string{monitorArg0, store.Root}
+	var stdin, stdout, stderr *os.File = os.Stdin, os.Stdout, os.Stderr
+	if !ourStdio {
+		devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return "", exitLauncher, err
+		}
+		defer devNull.Close()
+		stdin, stdout, stderr = devNull, devNull, devNull
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        args,
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		ExtraFiles:  []*os.File{specR, readyW}, // fds 3 and 4
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	specR.Close()
+	readyW.Close()
+	if err != nil {
+		return "", exitLauncher, err
+	}
+	json.NewEncoder(specW).Encode(s)
+	specW.Close()
+	report, _ := io.ReadAll(readyR)
+	cmd.Process.Release() // the monitor outlives us; it is not our child to wait for
+	word, rest, _ := strings.Cut(strings.TrimSpace(string(report)), " ")
+	switch word {
+	case "started":
+		return rest, 0, nil
+	case "failed":
+		c, msg, _ := strings.Cut(rest, " ")
+		n, _ := strconv.Atoi(c)
+		return "", n, errors.New(msg)
+	}
+	return "", exitLauncher, errors.New("the container's monitor exited without starting it")
+}
