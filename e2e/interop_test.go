@@ -72,6 +72,18 @@ func TestOCIImageRunsInPodman(t *testing.T) {
 	if err != nil || !strings.Contains(out, "rfc-probe: ") || !strings.Contains(out, "os-release\tyes") {
 		t.Fatalf("podman run: %v\n%s", err, out)
 	}
+	// podman drives the launcher itself as its OCI runtime (conmon adopts
+	// the created container and gets its exit status).
+	runtime := ociRuntime(t)
+	if out, err := pod("load", "-i", busyboxImage(t, dir)); err != nil {
+		t.Fatalf("podman load: %v\n%s", err, out)
+	}
+	withRuntime := append([]string{"--runtime", runtime}, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024",
+		"--ulimit", "nproc=1024:1024", "stdc-test/bb:1", "/bin/sh", "-c", "echo via-stdcontainer; exit 3")
+	out, err = pod(withRuntime...)
+	if code := exitCode(err); code != 3 || !strings.Contains(out, "via-stdcontainer") {
+		t.Errorf("podman --runtime stdcontainer-runc run: exit %d, %q; want 3 and the output", code, out)
+	}
 	saved := filepath.Join(dir, "saved.oci.tar")
 	if out, err := pod("save", "--format", "oci-archive", "-o", saved, "stdc-test/probe:1"); err != nil {
 		t.Fatalf("podman save: %v\n%s", err, out)
@@ -105,6 +117,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "`+filepath.Join(dir, "opt")+`"
 `), 0o644)
+	// containerd's shims keep sockets, fifos and runc's state under the
+	// fixed /run/containerd, whatever its config says.
+	if !fileExists("/run/containerd") {
+		t.Cleanup(func() { os.RemoveAll("/run/containerd") })
+	}
 	// runc leaves the namespace's (empty) parent cgroup behind.
 	t.Cleanup(func() {
 		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/stdc-test")
@@ -139,6 +156,23 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	if err != nil || !strings.Contains(string(out), "rfc-probe: ") {
 		t.Fatalf("ctr run: %v\n%s", err, out)
 	}
+	// containerd's runc shim drives the launcher itself, exit status included.
+	if out, err := exec.Command(ctr, "--address", sock, "--namespace", "stdc-test", "images", "import", busyboxImage(t, dir)).CombinedOutput(); err != nil {
+		t.Fatalf("ctr images import: %v\n%s", err, out)
+	}
+	out, err = exec.Command(ctr, "--address", sock, "--namespace", "stdc-test", "run", "--runc-binary", ociRuntime(t), "--rm",
+		"stdc-test/bb:1", "stdc-via-launcher", "/bin/sh", "-c", "echo via-stdcontainer; exit 5").CombinedOutput()
+	if code := exitCode(err); code != 5 || !strings.Contains(string(out), "via-stdcontainer") {
+		t.Errorf("ctr run --runc-binary stdcontainer-runc: exit %d, %q; want 5 and the output", code, out)
+	}
+}
+
+// busyboxImage writes an oci.tar of a busybox image tagged stdc-test/bb:1.
+func busyboxImage(t *testing.T, dir string) string {
+	t.Helper()
+	image := filepath.Join(dir, "bb.oci.tar")
+	mkrootfs(t, "-o", image, "--name", "bb", "--tag", "stdc-test/bb:1", "--app", busybox(t)+":/bin/busybox", "--add", busyboxLinks(t)+":/")
+	return image
 }
 
 // treeListing lists every path under root with its type and mode, owner,

@@ -501,20 +501,21 @@ func TestLauncherLeaksNothingIntoTheContainer(t *testing.T) {
 	syscall.Kill(pid, syscall.SIGKILL) // the launcher then cleans up as usual
 }
 
-func TestLauncherTerminal(t *testing.T) {
-	requireRoot(t)
-	root := busyboxRootfs(t)
+// onPTY runs argv with a new pseudo-terminal of rows×cols as its
+// controlling terminal and stdio, and returns what it printed (without
+// carriage returns) and its exit status.
+func onPTY(t *testing.T, rows, cols uint16, argv ...string) (string, int) {
+	t.Helper()
 	ptmx, ptsPath := openPTY(t)
 	defer ptmx.Close()
-	if err := unix.IoctlSetWinsize(int(ptmx.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 100}); err != nil {
+	if err := unix.IoctlSetWinsize(int(ptmx.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
 		t.Fatal(err)
 	}
 	pts, err := os.OpenFile(ptsPath, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin.launcher, "--root", t.TempDir(), "run", "--rm", "-it", root, "sh", "-c",
-		`tty; stty size; test -c /dev/console && echo console; echo "TERM=$TERM"; exit 3`)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
@@ -529,7 +530,14 @@ func TestLauncherTerminal(t *testing.T) {
 	case <-done:
 	case <-time.After(2 * time.Second):
 	}
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	return strings.ReplaceAll(out.String(), "\r", ""), code
+}
+
+func TestLauncherTerminal(t *testing.T) {
+	requireRoot(t)
+	root := busyboxRootfs(t)
+	text, code := onPTY(t, 40, 100, bin.launcher, "--root", t.TempDir(), "run", "--rm", "-it", root, "sh", "-c",
+		`tty; stty size; test -c /dev/console && echo console; echo "TERM=$TERM"; exit 3`)
 	// The pty comes from the host's devpts, so inside the container its
 	// name is /dev/console (bound there), not one of the container's /dev/pts.
 	for _, want := range []string{"/dev/console\n", "40 100\n", "console\n", "TERM=xterm\n"} {

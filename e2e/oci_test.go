@@ -150,10 +150,10 @@ func TestOCILifecycle(t *testing.T) {
 	if _, stderr, code := ociRun(t, runtime, root, "delete", "ctr-2"); code != 0 {
 		t.Fatalf("delete of a created container: exit %d %s", code, stderr)
 	}
-	if _, err := os.Stat("/proc/" + strconv.Itoa(pid2)); err == nil {
-		time.Sleep(200 * time.Millisecond)
-		if _, err := os.Stat("/proc/" + strconv.Itoa(pid2)); err == nil {
-			t.Errorf("the created container's process %d survived delete", pid2)
+	// Gone, or a zombie left for its adopter (an engine's shim) to reap.
+	if stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid2) + "/stat"); err == nil {
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 0 && f[0] != "Z" && f[0] != "X" {
+			t.Errorf("the created container's process %d survived delete (state %s)", pid2, f[0])
 		}
 	}
 	assertNoState(t, root)
@@ -170,4 +170,54 @@ func TestOCILifecycle(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &features) != nil || features["ociVersionMin"] == nil {
 		t.Errorf("features: exit %d %q", code, out)
 	}
+}
+
+// TestOCIConfigFields: rlimits are set exactly, namespaced sysctls are
+// written in the container, and what the runtime cannot honour is refused.
+func TestOCIConfigFields(t *testing.T) {
+	requireRoot(t)
+	runtime, root := ociRuntime(t), t.TempDir()
+	bundle := ociBundle(t, runtime, "sh", "-c", "ulimit -n; ulimit -Hn; cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ping_group_range")
+	edit := func(change func(cfg map[string]any)) {
+		path := filepath.Join(bundle, "config.json")
+		var cfg map[string]any
+		data, _ := os.ReadFile(path)
+		json.Unmarshal(data, &cfg)
+		change(cfg)
+		data, _ = json.Marshal(cfg)
+		os.WriteFile(path, data, 0o644)
+	}
+	edit(func(cfg map[string]any) {
+		cfg["process"].(map[string]any)["rlimits"] = []any{map[string]any{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}}
+		cfg["linux"].(map[string]any)["sysctl"] = map[string]any{"kernel.shmmni": "1234", "net.ipv4.ping_group_range": "0 0"}
+	})
+	out, stderr, code := ociRun(t, runtime, root, "run", "--bundle", bundle, "fields")
+	if code != 0 || strings.Join(strings.Fields(out), " ") != "321 654 1234 0 0" {
+		t.Errorf("run: exit %d, %q %s; want the rlimits 321/654 and the sysctls", code, out, stderr)
+	}
+	ociRun(t, runtime, root, "delete", "--force", "fields")
+	for _, c := range []struct {
+		change func(cfg map[string]any)
+		msg    string
+	}{
+		{func(cfg map[string]any) {
+			cfg["linux"].(map[string]any)["sysctl"] = map[string]any{"vm.swappiness": "1"}
+		}, "not a namespaced sysctl"},
+		{func(cfg map[string]any) {
+			cfg["hooks"] = map[string]any{"prestart": []any{map[string]any{"path": "/bin/true"}}}
+		}, "hooks"},
+		{func(cfg map[string]any) { cfg["ociVersion"] = "2.0.0" }, "ociVersion"},
+	} {
+		edit(func(cfg map[string]any) {
+			delete(cfg["linux"].(map[string]any), "sysctl")
+			delete(cfg, "hooks")
+			cfg["ociVersion"] = "1.0.2"
+			c.change(cfg)
+		})
+		_, stderr, code := ociRun(t, runtime, root, "create", "--bundle", bundle, "refused")
+		if code == 0 || !strings.Contains(stderr, c.msg) || !strings.Contains(stderr, "config.json") {
+			t.Errorf("create: exit %d %q, want a refusal naming config.json and %q", code, stderr, c.msg)
+		}
+	}
+	assertNoState(t, root)
 }

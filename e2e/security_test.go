@@ -1,18 +1,15 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -598,31 +595,7 @@ func TestExecTerminal(t *testing.T) {
 		t.Fatalf("run -d: exit %d %s", code, stderr)
 	}
 	defer launch(t, st, "rm", "-f", "tty")
-	ptmx, ptsPath := openPTY(t)
-	defer ptmx.Close()
-	if err := unix.IoctlSetWinsize(int(ptmx.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77}); err != nil {
-		t.Fatal(err)
-	}
-	pts, err := os.OpenFile(ptsPath, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin.launcher, "--root", st, "exec", "-it", "tty", "sh", "-c", `stty size; test -t 0 && echo terminal; exit 4`)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pts.Close()
-	var out bytes.Buffer
-	done := make(chan struct{})
-	go func() { io.Copy(&out, ptmx); close(done) }()
-	code := waitTimeout(t, cmd, 30*time.Second)
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-	}
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	text, code := onPTY(t, 33, 77, bin.launcher, "--root", st, "exec", "-it", "tty", "sh", "-c", `stty size; test -t 0 && echo terminal; exit 4`)
 	if code != 4 || !strings.Contains(text, "33 77\n") || !strings.Contains(text, "terminal\n") {
 		t.Errorf("exec -it: exit %d, output %q; want 4, 33 77 and a terminal", code, text)
 	}

@@ -119,23 +119,37 @@ func launch(args []string) int {
 var logger = slog.New(textHandler{})
 
 func setupLogging(g cli.Global) {
+	if g.LogFormat == "json" {
+		setLogger(jsonLogger(os.Stderr, g.Debug))
+		return
+	}
 	level := slog.LevelInfo
 	if g.Debug {
 		level = slog.LevelDebug
 	}
-	if g.LogFormat == "json" {
-		// containerd's shim reads {"level":"error","msg":...}: lower case.
-		lower := func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.LevelKey {
-				a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
-			}
-			return a
-		}
-		logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: lower}))
-	} else {
-		logger = slog.New(textHandler{level: level})
+	setLogger(slog.New(textHandler{level: level}))
+}
+
+// jsonLogger writes JSON lines to w; containerd's shim reads the last
+// {"level":"error","msg":...}, in lower case.
+func jsonLogger(w io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
 	}
-	slog.SetDefault(logger) // the engine's warnings too
+	lower := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.LevelKey {
+			a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
+		}
+		return a
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lower}))
+}
+
+// setLogger makes l the launcher's logger, the engine's warnings included.
+func setLogger(l *slog.Logger) {
+	logger = l
+	slog.SetDefault(l)
 }
 
 // textHandler prints "launcher: msg key=value..." lines, like other CLIs.

@@ -20,6 +20,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
@@ -140,22 +141,15 @@ func setupOCILogging(g ociGlobal) {
 			w = io.MultiWriter(f, os.Stderr)
 		}
 	}
+	if g.logFormat == "json" {
+		setLogger(jsonLogger(w, g.debug))
+		return
+	}
 	level := slog.LevelInfo
 	if g.debug {
 		level = slog.LevelDebug
 	}
-	if g.logFormat == "json" {
-		lower := func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.LevelKey {
-				a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
-			}
-			return a
-		}
-		logger = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lower}))
-	} else {
-		logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	}
-	slog.SetDefault(logger)
+	setLogger(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 func ociFail(code int, err error) int {
@@ -273,8 +267,16 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 		}
 		return code
 	}
-	s.WaitForStart = wait
-	if _, _, err := startMonitor(store, s, true); err != nil {
+	if wait {
+		// create: the container's process is ours until we exit, then the
+		// engine's (its shim or conmon is a subreaper): it reaps it and
+		// sees its status, as with runc. delete cleans up after it.
+		s.WaitForStart, s.Orphan = true, true
+		stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+		if code, err := engine.Run(store, s, stdio, nil); err != nil {
+			return ociFail(code, err)
+		}
+	} else if _, _, err := startMonitor(store, s, true); err != nil {
 		return ociFail(1, err)
 	}
 	c, err := lookupOCI(store, id)
@@ -318,13 +320,21 @@ func ociStart(store *state.Store, args []string) int {
 	if err != nil {
 		return ociFail(1, fmt.Errorf("cannot start container %s: %v", args[0], err))
 	}
-	// runc returns once the process runs: wait for the state to say so.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if c, err := store.Get(c.Id); err != nil || c.State.Status != state.StatusCreated {
-			return 0
+	if state.Owned(c) {
+		// A monitor runs it (run --detach): it records "running" itself.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if c, err := store.Get(c.Id); err != nil || c.State.Status != state.StatusCreated {
+				return 0
+			}
 		}
+		return ociFail(1, fmt.Errorf("container %s did not start within 10s", args[0]))
 	}
-	return ociFail(1, fmt.Errorf("container %s did not start within 10s", args[0]))
+	os.Remove(filepath.Join(store.Dir(c.Id), engine.StartFIFO))
+	store.Update(c.Id, func(c *state.Container) error {
+		c.State.Status, c.State.Running, c.State.StartedAt = state.StatusRunning, true, time.Now().UTC().Format(time.RFC3339Nano)
+		return nil
+	})
+	return 0
 }
 
 // ociStatus is the OCI status: created, running or stopped.
@@ -447,6 +457,13 @@ func ociDelete(store *state.Store, args []string) int {
 	}
 	for i := 0; i < 250 && state.Owned(c); i++ {
 		time.Sleep(20 * time.Millisecond) // its monitor is cleaning up
+	}
+	if !state.Owned(c) {
+		// Nobody watched it (create leaves it to the engine): its cgroups
+		// are ours to remove.
+		if err := cgroups.DestroyPaths(c.CgroupPaths); err != nil {
+			return ociFail(1, fmt.Errorf("delete %s: %v", fs.Arg(0), err))
+		}
 	}
 	if err := store.Remove(c.Id); err != nil && !errors.Is(err, state.ErrNotFound) {
 		return ociFail(1, err)

@@ -1,7 +1,6 @@
 package writer
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"io/fs"
@@ -35,23 +34,9 @@ func writeCpio(entries []plan.Entry, format Format, name string, opts Options) e
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	buf := bufio.NewWriterSize(f, 1<<20)
-	zw, err := compressor(buf, format)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	err = writeNewc(cpio.Newc.Writer(zw), items, opts)
-	for _, closeNext := range []func() error{zw.Close, buf.Flush, f.Sync, f.Close} {
-		if cerr := closeNext(); err == nil {
-			err = cerr
-		}
-	}
-	return err
+	return writeCompressed(name, format, func(w io.Writer) error {
+		return writeNewc(cpio.Newc.Writer(w), items, opts)
+	})
 }
 
 // cpioItem is a plan entry, or (dev) one of the added device nodes.

@@ -21,6 +21,19 @@ var errChangedSize = errors.New("file changed size while the image was built")
 // Headers carry only what the plan fixes (its owners as numbers, no user
 // names, one mtime), so the same plan always gives the same bytes.
 func writeArchive(entries []plan.Entry, format Format, name string, opts Options) error {
+	return writeCompressed(name, format, func(w io.Writer) error {
+		tw := tar.NewWriter(w)
+		if err := writeTar(tw, entries, opts); err != nil {
+			return err
+		}
+		return tw.Close()
+	})
+}
+
+// writeCompressed creates the file name, has write fill it through the
+// compression format names, and flushes, syncs and closes it, keeping the
+// first error.
+func writeCompressed(name string, format Format, write func(io.Writer) error) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -31,9 +44,8 @@ func writeArchive(entries []plan.Entry, format Format, name string, opts Options
 		f.Close()
 		return err
 	}
-	tw := tar.NewWriter(zw)
-	err = writeTar(tw, entries, opts)
-	for _, closeNext := range []func() error{tw.Close, zw.Close, buf.Flush, f.Sync, f.Close} {
+	err = write(zw)
+	for _, closeNext := range []func() error{zw.Close, buf.Flush, f.Sync, f.Close} {
 		if cerr := closeNext(); err == nil {
 			err = cerr
 		}

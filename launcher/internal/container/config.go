@@ -43,6 +43,9 @@ type Config struct {
 	// Confinement limits the entry point: capabilities, no_new_privs,
 	// seccomp, LSM label.
 	Confinement
+	// Sysctl are written under /proc/sys (dots for slashes) before it is
+	// made read-only: only the namespaced ones, which the fronts check.
+	Sysctl map[string]string
 	// MaskedPaths are hidden (our /dev/null or an empty tmpfs on top);
 	// ReadonlyPaths are bound read-only onto themselves.
 	MaskedPaths, ReadonlyPaths []string
@@ -78,7 +81,11 @@ type Mount struct {
 	Source   string // host path for bind
 	Target   string // absolute path inside the container
 	ReadOnly bool
-	Size     int64 // tmpfs size in bytes; 0 = kernel default
+	Size     int64  // tmpfs size in bytes; 0 = kernel default
+	Mode     string // tmpfs mode, octal ("" = 1777)
+	// NoSuid, NoDev, NoExec are the mount flags asked for (a tmpfs is
+	// always nosuid and nodev).
+	NoSuid, NoDev, NoExec bool
 }
 
 // File is one small file written into the container's tmpfs.

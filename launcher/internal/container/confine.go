@@ -31,6 +31,16 @@ type Confinement struct {
 	AppArmor string
 	// SELinux is the entry point's process label ("" = unchanged).
 	SELinux string
+	// Rlimits are set exactly, before the capabilities go (raising a hard
+	// limit needs CAP_SYS_RESOURCE).
+	Rlimits []Rlimit
+}
+
+// Rlimit is one setrlimit(2) resource with its soft and hard limits.
+type Rlimit struct {
+	Name       string // RLIMIT_NOFILE, for messages
+	Resource   int
+	Soft, Hard uint64
 }
 
 // maskPaths hides what a container must not read under /proc and /sys
@@ -146,7 +156,7 @@ func mknodDevices(root string, cfg *Config) error {
 }
 
 // confine applies c to the calling thread in the order the kernel
-// allows: the bounding set while CAP_SETPCAP is still held, the user
+// allows: the rlimits, the bounding set while CAP_SETPCAP is still held, the user
 // change (keeping capabilities), the capability sets, the LSM label,
 // no_new_privs, and the seccomp filter last, so the filter need not allow
 // anything but the execve that follows. Without no_new_privs the kernel
@@ -155,6 +165,11 @@ func confine(c *Confinement, setUser func() error) error {
 	if len(c.Seccomp) > 0 && !c.NoNewPrivs {
 		if err := seccomp.Install(c.Seccomp); err != nil {
 			return failf(CodeLauncher, "installing the seccomp filter: %v", err)
+		}
+	}
+	for _, r := range c.Rlimits {
+		if err := unix.Setrlimit(r.Resource, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return failf(CodeLauncher, "rlimit %s %d/%d: %v (raising a hard limit needs CAP_SYS_RESOURCE)", r.Name, r.Soft, r.Hard, err)
 		}
 	}
 	if c.Caps != nil {

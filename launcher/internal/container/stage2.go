@@ -156,7 +156,7 @@ func buildRoot(cfg *Config, idmappedImage int) (string, error) {
 	}
 	for _, step := range []func(string, *Config) error{
 		mountPoints, mountProc, mountSys, mountCgroupfs, mountDev, mknodDevices,
-		mountRunAndTmp, writeRunHost, mountUser, maskPaths,
+		mountRunAndTmp, writeRunHost, mountUser, writeSysctl, maskPaths,
 	} {
 		if err := step(root, cfg); err != nil {
 			return "", err
@@ -225,12 +225,21 @@ func openTarget(root, p string, file bool) (*os.File, error) {
 // remountReadOnly makes the mount now on top of p read-only. p is opened
 // again: an fd taken before the mount would name the directory beneath it.
 func remountReadOnly(root, p string) error {
+	return remountBind(root, p, true, 0)
+}
+
+// remountBind adds flags (nosuid, nodev, noexec) and, with readOnly,
+// MS_RDONLY to the bind mount now on top of p, keeping the flags it has.
+func remountBind(root, p string, readOnly bool, flags uintptr) error {
 	mounted, err := inroot.Open(root, p, unix.O_PATH)
 	if err != nil {
 		return err
 	}
 	defer mounted.Close()
-	return unix.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keptFlags(mounted), "")
+	if readOnly {
+		flags |= unix.MS_RDONLY
+	}
+	return unix.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|flags|keptFlags(mounted), "")
 }
 
 // keptFlags are the nosuid, nodev and noexec flags of the mount under f:
@@ -454,6 +463,23 @@ func mountDev(root string, cfg *Config) error {
 	return nil
 }
 
+// writeSysctl sets the container's sysctls in its own /proc (they are
+// per namespace), before maskPaths makes /proc/sys read-only.
+func writeSysctl(root string, cfg *Config) error {
+	for key, value := range cfg.Sysctl {
+		p := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+		f, err := inroot.Open(root, p, unix.O_WRONLY|unix.O_TRUNC)
+		if err == nil {
+			_, err = f.WriteString(value)
+			f.Close()
+		}
+		if err != nil {
+			return failf(CodeLauncher, "sysctl %s=%s: %v", key, value, err)
+		}
+	}
+	return nil
+}
+
 // makeNode creates the device node path, or in a user namespace (where
 // mknod is refused) binds the host's node hostPath onto an empty file.
 func makeNode(path, hostPath string, mode uint32, dev uint64, userNS bool) error {
@@ -536,17 +562,30 @@ func mountOne(root string, m Mount) error {
 		return failf(CodeLauncher, "%s: target: %v", flag, err)
 	}
 	defer target.Close()
+	var flags uintptr
+	for _, f := range []struct {
+		on   bool
+		flag uintptr
+	}{{m.NoSuid, unix.MS_NOSUID}, {m.NoDev, unix.MS_NODEV}, {m.NoExec, unix.MS_NOEXEC}} {
+		if f.on {
+			flags |= f.flag
+		}
+	}
 	if m.Type == "bind" {
 		err = unix.Mount(spec, fdPath(target), "", unix.MS_BIND|unix.MS_REC, "")
-		if err == nil && m.ReadOnly {
-			err = remountReadOnly(root, m.Target)
+		if err == nil && (m.ReadOnly || flags != 0) {
+			err = remountBind(root, m.Target, m.ReadOnly, flags)
 		}
 	} else {
-		data := "mode=1777"
+		mode := "1777"
+		if m.Mode != "" {
+			mode = m.Mode
+		}
+		data := "mode=" + mode
 		if m.Size > 0 {
 			data += ",size=" + strconv.FormatInt(m.Size, 10)
 		}
-		err = unix.Mount("tmpfs", fdPath(target), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data)
+		err = unix.Mount("tmpfs", fdPath(target), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|flags, data)
 	}
 	if err != nil {
 		return failf(CodeLauncher, "%s: %v", flag, err)
@@ -654,6 +693,8 @@ func waitForStart() error {
 		break
 	}
 	unix.Close(startFD)
+	// Nobody may read it any more (an OCI create that has returned): a
+	// write error is no reason not to start.
 	reports.Write([]byte{startMark})
 	return nil
 }

@@ -43,6 +43,10 @@ type SpawnOptions struct {
 	// UserNS, when not nil, gives the container a user namespace with
 	// these mappings, written before stage 2 starts.
 	UserNS *IDMaps
+	// Orphan: the container must outlive the launcher that starts it (OCI
+	// create, where the engine's shim or conmon, a subreaper, adopts and
+	// reaps it): no parent-death signal.
+	Orphan bool
 	// ExecInto, when not nil, is a pidfd of a running container's PID 1:
 	// the child is the exec helper (no new namespaces), which enters
 	// that container instead of making one.
@@ -148,6 +152,9 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 		// there; it becomes the namespace's root before the exec, or the
 		// exec would drop its capabilities.
 		sys.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: !u.Setgroups}
+	}
+	if opts.Orphan {
+		sys.Pdeathsig = 0
 	}
 	if opts.CgroupDir != nil {
 		sys.UseCgroupFD, sys.CgroupFD = true, int(opts.CgroupDir.Fd())

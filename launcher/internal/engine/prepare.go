@@ -70,11 +70,21 @@ func config(s *spec.Spec, uuid string) (*container.Config, error) {
 	for _, m := range s.Mounts {
 		mount := container.Mount{Type: m.Type, Source: m.Source, Target: m.Destination}
 		for _, o := range m.Options {
-			if o == "ro" {
+			switch o {
+			case "ro":
 				mount.ReadOnly = true
+			case "nosuid":
+				mount.NoSuid = true
+			case "nodev":
+				mount.NoDev = true
+			case "noexec":
+				mount.NoExec = true
 			}
 			if size, ok := strings.CutPrefix(o, "size="); ok {
 				fmt.Sscan(size, &mount.Size)
+			}
+			if mode, ok := strings.CutPrefix(o, "mode="); ok {
+				mount.Mode = mode
 			}
 		}
 		cfg.Mounts = append(cfg.Mounts, mount)

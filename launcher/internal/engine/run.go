@@ -114,7 +114,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	}
 	created := make(chan error, 1)
 	go func() { created <- store.Create(record) }()
-	spawn := container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork}
+	spawn := container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork, Orphan: s.Orphan}
 	var createErr error
 	if s.UserNamespace() {
 		// --userns=auto leases its ids under the state entry, which must
@@ -192,6 +192,20 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		}
 	}
 	var proc *container.Process
+	if s.WaitForStart && s.Orphan {
+		// OCI create under an engine: created, and left to it.
+		if err := create(store, s, cfg, pending, withConfig); err != nil {
+			var se *container.StartError
+			if errors.As(err, &se) {
+				return failed(se.Code, err)
+			}
+			return failed(container.CodeLauncher, err)
+		}
+		if err := writeExecDefaults(store, s.ID, cfg); err != nil {
+			slog.Warn("exec will not work for this container: " + err.Error())
+		}
+		return 0, nil
+	}
 	if s.WaitForStart {
 		// OCI create: the container waits, fully built, for `start`.
 		proc, err = createThenStart(store, s, cfg, pending, withConfig, started)
@@ -264,39 +278,53 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 // FIFO and the entry point runs.
 func createThenStart(store *state.Store, s *spec.Spec, cfg *container.Config, pending *container.Pending,
 	files []*os.File, created func(id string)) (*container.Process, error) {
-	fifoPath := filepath.Join(store.Dir(s.ID), StartFIFO)
-	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
-		pending.Abort()
-		return nil, fmt.Errorf("creating the start FIFO: %v", err)
-	}
-	defer os.Remove(fifoPath)
-	// Read-write: stage 2's read then blocks for data instead of seeing
-	// EOF while no `start` has the FIFO open.
-	fifo, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
-	if err != nil {
-		pending.Abort()
-		return nil, fmt.Errorf("opening the start FIFO: %v", err)
-	}
-	defer fifo.Close()
-	cfg.WaitStart = true
-	if err := pending.Send(cfg, append(files, fifo)...); err != nil {
+	if err := create(store, s, cfg, pending, files); err != nil {
 		return nil, err
 	}
-	if err := pending.Created(); err != nil {
-		return nil, err
-	}
-	pid := pending.Pid()
-	startTime, _ := state.StartTime(pid)
-	store.Update(s.ID, func(c *state.Container) error {
-		c.State = state.State{Status: state.StatusCreated, Pid: pid}
-		c.PidStartTime = startTime
-		c.MonitorPid = os.Getpid()
-		return nil
-	})
+	defer os.Remove(filepath.Join(store.Dir(s.ID), StartFIFO))
 	if created != nil {
 		created(s.ID)
 	}
 	return pending.Running()
+}
+
+// create hands stage 2 its config with the start FIFO and records the
+// container "created" once stage 2 waits before its exec.
+func create(store *state.Store, s *spec.Spec, cfg *container.Config, pending *container.Pending, files []*os.File) error {
+	fifoPath := filepath.Join(store.Dir(s.ID), StartFIFO)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		pending.Abort()
+		return fmt.Errorf("creating the start FIFO: %v", err)
+	}
+	// Read-write: stage 2's read then blocks for data instead of seeing
+	// EOF while no `start` has the FIFO open.
+	fifo, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+	if err != nil {
+		os.Remove(fifoPath)
+		pending.Abort()
+		return fmt.Errorf("opening the start FIFO: %v", err)
+	}
+	defer fifo.Close()
+	cfg.WaitStart = true
+	if err := pending.Send(cfg, append(files, fifo)...); err != nil {
+		os.Remove(fifoPath)
+		return err
+	}
+	if err := pending.Created(); err != nil {
+		os.Remove(fifoPath)
+		return err
+	}
+	pid := pending.Pid()
+	startTime, _ := state.StartTime(pid)
+	return store.Update(s.ID, func(c *state.Container) error {
+		c.State = state.State{Status: state.StatusCreated, Pid: pid}
+		c.PidStartTime = startTime
+		c.MonitorPid = os.Getpid()
+		if s.Orphan {
+			c.MonitorPid = 0 // nobody watches it: delete cleans up
+		}
+		return nil
+	})
 }
 
 // StartFIFO is the FIFO in a created container's state directory that

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/stdcontainer/stdcontainer/launcher/internal/caps"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/seccomp"
@@ -27,6 +29,13 @@ func confinement(s *spec.Spec, cfg *container.Config) error {
 		c.LastCap = lastCap()
 	}
 	c.NoNewPrivs = p.NoNewPrivileges
+	for _, r := range p.Rlimits {
+		resource, ok := rlimitResources[r.Type]
+		if !ok {
+			return userErrorf("rlimit %s: unknown resource", r.Type)
+		}
+		c.Rlimits = append(c.Rlimits, container.Rlimit{Name: r.Type, Resource: resource, Soft: r.Soft, Hard: r.Hard})
+	}
 	if p.ApparmorProfile != "" && p.ApparmorProfile != "unconfined" {
 		if !AppArmorEnabled() {
 			return userErrorf("apparmor profile %s: AppArmor is not enabled on this host (/sys/module/apparmor/parameters/enabled)", p.ApparmorProfile)
@@ -43,6 +52,7 @@ func confinement(s *spec.Spec, cfg *container.Config) error {
 		return nil
 	}
 	cfg.MaskedPaths, cfg.ReadonlyPaths = s.Linux.MaskedPaths, s.Linux.ReadonlyPaths
+	cfg.Sysctl = s.Linux.Sysctl
 	for _, d := range s.Linux.Devices {
 		dev := container.Device{Path: d.Path, Type: d.Type, Major: uint32(d.Major), Minor: uint32(d.Minor), Mode: 0o666}
 		if d.FileMode != nil {
@@ -81,6 +91,16 @@ func compileSeccomp(s *spec.Spec) <-chan compiled {
 type compiled struct {
 	prog seccomp.Program
 	err  error
+}
+
+// rlimitResources are setrlimit(2)'s resources by their OCI names.
+var rlimitResources = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
 // lastCap is the kernel's highest capability number; newer kernels may

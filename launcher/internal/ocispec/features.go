@@ -41,7 +41,8 @@ var namespaceTypes = []specs.LinuxNamespaceType{
 // mountOptions are the options Parse accepts in some mount: bindOptions
 // and tmpfsOptions without the filesystem data (size=, mode=), which the
 // features document leaves out.
-var mountOptions = []string{"bind", "rbind", "ro", "rw", "private", "rprivate", "slave", "rslave", "nosuid", "nodev", "exec"}
+var mountOptions = []string{"bind", "rbind", "ro", "rw", "private", "rprivate", "slave", "rslave",
+	"nosuid", "nodev", "noexec", "suid", "dev", "exec", "tmpcopyup"}
 
 // Features is `launcher features`: the runtime-spec features document
 // (features.md), stating what Parse accepts. Lists that are empty because

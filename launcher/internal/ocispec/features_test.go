@@ -115,7 +115,7 @@ func TestFeaturesAccepted(t *testing.T) {
 			t.Errorf("mount option %s: refused in both bind and tmpfs mounts", o)
 		}
 	}
-	for _, o := range []string{"noexec", "shared", "rshared", "idmap", "strictatime"} {
+	for _, o := range []string{"shared", "rshared", "idmap", "strictatime"} {
 		if slices.Contains(f.MountOptions, o) {
 			t.Errorf("mount option %s listed", o)
 		}

@@ -18,8 +18,8 @@ import (
 // itself, and tmpfs on /run, /run/lock and /tmp. It takes other mounts in
 // two shapes, which translateMounts produces:
 //
-//	{Type: "bind", Source: ABSOLUTE HOST PATH, Options: ["rbind", "ro"|"rw"]}
-//	{Type: "tmpfs", Source: "tmpfs", Options: ["size=BYTES"] or none}
+//	{Type: "bind", Source: ABSOLUTE HOST PATH, Options: ["rbind", "ro"|"rw", "nosuid"?, "nodev"?, "noexec"?]}
+//	{Type: "tmpfs", Source: "tmpfs", Options: ["nosuid"?, "nodev"?, "noexec"?, "size=BYTES"?, "mode=NNN"?]}
 //
 // A bind mount is always recursive (a plain "bind" shows the source's
 // submounts too) and keeps the source's mount flags; "ro" makes it
@@ -38,6 +38,10 @@ var standardMounts = map[string][]string{
 	"/dev/pts":       {"devpts"},
 	"/dev/shm":       {"tmpfs", "shm"},
 	"/dev/mqueue":    {"mqueue"},
+	// The engine's own tmpfs (nosuid, nodev), as podman asks for them.
+	"/run":      {"tmpfs"},
+	"/run/lock": {"tmpfs"},
+	"/tmp":      {"tmpfs"},
 }
 
 // engineShmSize is the size of the engine's /dev/shm (container/stage2.go).
@@ -47,8 +51,11 @@ const engineShmSize = 64 << 20
 // mount namespace is private, so "slave" works as "private".
 var (
 	propagationOptions = []string{"private", "rprivate", "slave", "rslave"}
-	bindOptions        = append([]string{"bind", "rbind", "ro", "rw"}, propagationOptions...)
-	tmpfsOptions       = append([]string{"rw", "nosuid", "nodev", "exec", "mode=1777", "mode=01777", "size=N"}, propagationOptions...)
+	flagOptions        = []string{"nosuid", "nodev", "noexec", "suid", "dev", "exec"}
+	bindOptions        = append(append([]string{"bind", "rbind", "ro", "rw"}, flagOptions...), propagationOptions...)
+	// tmpcopyup (podman): the tmpfs starts empty; the image's files at
+	// that path are not copied in.
+	tmpfsOptions = append(append([]string{"rw", "mode=NNN", "size=N", "tmpcopyup"}, flagOptions...), propagationOptions...)
 )
 
 // translateMounts turns config.json's mounts into what the engine mounts.
@@ -104,7 +111,11 @@ func translateMounts(bundle string, in []specs.Mount) ([]specs.Mount, error) {
 // spec), which the engine does itself where sysfs cannot be mounted.
 func standard(dest string, m specs.Mount, bind bool) bool {
 	if bind {
-		return dest == "/sys" && filepath.Clean(m.Source) == "/sys"
+		// The engine's /sys, its own /dev/shm (podman binds one of its
+		// own there), and its own cgroupfs (podman binds the host's
+		// name=systemd hierarchy, which the container must not get).
+		return dest == "/sys" && filepath.Clean(m.Source) == "/sys" || dest == "/dev/shm" ||
+			strings.HasPrefix(dest, "/sys/fs/cgroup/")
 	}
 	return slices.Contains(standardMounts[dest], m.Type)
 }
@@ -160,12 +171,20 @@ func bindMount(bundle, index, field, dest string, m specs.Mount) (specs.Mount, e
 	if ro {
 		opts[1] = "ro"
 	}
-	return specs.Mount{Destination: dest, Type: "bind", Source: src, Options: opts}, nil
+	return specs.Mount{Destination: dest, Type: "bind", Source: src, Options: append(opts, mountFlags(m.Options)...)}, nil
 }
 
 func tmpfsMount(field, dest string, m specs.Mount) (specs.Mount, error) {
 	var size int64
+	mode := ""
 	for _, o := range m.Options {
+		if v, ok := strings.CutPrefix(o, "mode="); ok {
+			if n, err := strconv.ParseUint(v, 8, 32); err != nil || n > 0o7777 {
+				return specs.Mount{}, fieldError(field, "%s: want an octal mode", q(o))
+			}
+			mode = o
+			continue
+		}
 		if v, ok := strings.CutPrefix(o, "size="); ok {
 			n, err := parseSize(v)
 			if err != nil {
@@ -178,11 +197,35 @@ func tmpfsMount(field, dest string, m specs.Mount) (specs.Mount, error) {
 			return specs.Mount{}, fieldError(field, "option %s is not supported for tmpfs (supported: %s)", q(o), strings.Join(tmpfsOptions, ", "))
 		}
 	}
-	mount := specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs"}
+	mount := specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: mountFlags(m.Options)}
 	if size > 0 {
-		mount.Options = []string{"size=" + strconv.FormatInt(size, 10)}
+		mount.Options = append(mount.Options, "size="+strconv.FormatInt(size, 10))
+	}
+	if mode != "" {
+		mount.Options = append(mount.Options, mode)
 	}
 	return mount, nil
+}
+
+// mountFlags are the nosuid, nodev and noexec that options ask for (the
+// last of a pair, like suid/nosuid, wins).
+func mountFlags(options []string) []string {
+	var out []string
+	for _, flag := range []string{"suid", "dev", "exec"} {
+		on := false
+		for _, o := range options {
+			switch o {
+			case "no" + flag:
+				on = true
+			case flag:
+				on = false
+			}
+		}
+		if on {
+			out = append(out, "no"+flag)
+		}
+	}
+	return out
 }
 
 // parseSize reads tmpfs's size= as the kernel does (memparse: a number of

@@ -19,8 +19,8 @@
 //     permitted and inheritable are dropped: the kernel cannot raise them
 //     (runc warns and goes on; the engine would fail), so this changes
 //     nothing the container sees. user.umask, scheduler, ioPriority and
-//     execCPUAffinity are refused (not supported yet). The engine does not
-//     apply rlimits and oomScoreAdj yet: they are kept for when it does.
+//     execCPUAffinity are refused (not supported yet). rlimits are applied
+//     exactly; oomScoreAdj is kept but not applied yet.
 //   - hostname is kept (at most 64 bytes); domainname is refused: the
 //     engine does not set one.
 //   - mounts (mounts.go): the standard /proc, /sys, /sys/fs/cgroup, /dev,
@@ -47,7 +47,10 @@
 //     accepted; the engine's mount namespace is private, so slave works
 //     as private (later host mounts do not show up inside). shared,
 //     rshared, unbindable and runbindable are refused.
-//   - linux.sysctl, hooks, linux.mountLabel, intelRdt, memoryPolicy,
+//   - linux.sysctl: only namespaced keys (IPC, fs.mqueue, net.* with a
+//     network namespace), written by the engine under the container's
+//     /proc/sys.
+//   - hooks, linux.mountLabel, intelRdt, memoryPolicy,
 //     personality, timeOffsets and netDevices are refused (not supported
 //     yet); so are the other platforms' sections (windows, solaris, vm, ...).
 //   - annotations are kept.
@@ -73,6 +76,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/caps"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/jsonerr"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/seccomp"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 )
@@ -122,7 +127,7 @@ func unsupported(field string) error {
 func parse(bundle string, data []byte) (*spec.Spec, error) {
 	var c specs.Spec
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, errors.New("config.json: " + jsonError(data, err))
+		return nil, errors.New("config.json: " + jsonerr.Describe(data, err))
 	}
 	if err := checkVersion(c.Version); err != nil {
 		return nil, err
@@ -167,7 +172,7 @@ func parse(bundle string, data []byte) (*spec.Spec, error) {
 	if s.Network, err = namespaces(c.Linux); err != nil {
 		return nil, err
 	}
-	if err := linux(c.Linux); err != nil {
+	if err := linux(c.Linux, s.Network == "host"); err != nil {
 		return nil, err
 	}
 	if s.CgroupParent, err = cgroupParent(c.Linux.CgroupsPath); err != nil {
@@ -438,14 +443,33 @@ func idMappings(l *specs.Linux, userns bool) error {
 	return nil
 }
 
+// namespacedSysctl accepts the sysctls that belong to the container's own
+// namespaces (docker's list): the IPC ones, fs.mqueue, and net.* unless
+// the container shares the host's network.
+func namespacedSysctl(key string, hostNetwork bool) error {
+	switch {
+	case slices.Contains([]string{"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+		"kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}, key), strings.HasPrefix(key, "fs.mqueue."):
+		return nil
+	case strings.HasPrefix(key, "net."):
+		if hostNetwork {
+			return errors.New("a net.* sysctl would change the host's network namespace")
+		}
+		return nil
+	}
+	return errors.New("not a namespaced sysctl (the IPC ones, fs.mqueue.*, net.*)")
+}
+
 // propagations are the rootfsPropagation values the engine honours: its
 // mount namespace is private from the start.
 var propagations = []string{"", "private", "rprivate", "slave", "rslave"}
 
 // linux checks the rest of the linux section, completing resources.devices.
-func linux(l *specs.Linux) error {
-	if len(l.Sysctl) > 0 {
-		return unsupported("linux.sysctl")
+func linux(l *specs.Linux, hostNetwork bool) error {
+	for key := range l.Sysctl {
+		if err := namespacedSysctl(key, hostNetwork); err != nil {
+			return fieldError("linux.sysctl", "%s: %v", q(key), err)
+		}
 	}
 	if !slices.Contains(propagations, l.RootfsPropagation) {
 		return fieldError("linux.rootfsPropagation", "%s: not supported (want private, rprivate, slave or rslave)", q(l.RootfsPropagation))
@@ -501,33 +525,9 @@ func linux(l *specs.Linux) error {
 }
 
 // runcAllowedDevices are the device rules runc appends to every
-// container's (libcontainer/specconv AllowedDevices).
-var runcAllowedDevices = func() []specs.LinuxDeviceCgroup {
-	allow := func(kind string, major, minor int64, access string) specs.LinuxDeviceCgroup {
-		d := specs.LinuxDeviceCgroup{Allow: true, Type: kind, Access: access}
-		if major >= 0 {
-			d.Major = &major
-		}
-		if minor >= 0 {
-			d.Minor = &minor
-		}
-		return d
-	}
-	const wildcard = -1
-	return []specs.LinuxDeviceCgroup{
-		allow("c", wildcard, wildcard, "m"), // mknod of any node: the engine creates linux.devices
-		allow("b", wildcard, wildcard, "m"),
-		allow("c", 1, 3, "rwm"),          // /dev/null
-		allow("c", 1, 8, "rwm"),          // /dev/random
-		allow("c", 1, 7, "rwm"),          // /dev/full
-		allow("c", 5, 0, "rwm"),          // /dev/tty
-		allow("c", 1, 5, "rwm"),          // /dev/zero
-		allow("c", 1, 9, "rwm"),          // /dev/urandom
-		allow("c", 136, wildcard, "rwm"), // /dev/pts/N
-		allow("c", 5, 2, "rwm"),          // /dev/ptmx
-		allow("c", 10, 200, "rwm"),       // /dev/net/tun
-	}
-}()
+// container's (libcontainer/specconv AllowedDevices): the same standard
+// nodes as the launcher's own allowlist, without its leading deny-all.
+var runcAllowedDevices = cgroups.DefaultDevices()[1:]
 
 // checkSeccomp compiles linux.seccomp, as the engine will, to refuse a
 // filter it cannot build now rather than at start.
@@ -594,38 +594,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// jsonError places a syntax error on its line and names the field of a
-// type error.
-func jsonError(data []byte, err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) && se.Offset > 0 && se.Offset <= int64(len(data)) {
-		line := 1 + strings.Count(string(data[:se.Offset]), "\n")
-		return fmt.Sprintf("line %d: %v", line, err)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field == "" {
-			return fmt.Sprintf("want a JSON object, not %s", te.Value)
-		}
-		if n, ok := strings.CutPrefix(te.Value, "number "); ok {
-			return fmt.Sprintf("%s: %s is out of range", te.Field, n)
-		}
-		return fmt.Sprintf("%s: want %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
-// jsonKind names a Go kind the way the config's author sees it.
-func jsonKind(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "a number"
-	case kind == "slice", kind == "array":
-		return "a list"
-	case kind == "struct", kind == "map", kind == "ptr":
-		return "an object"
-	}
-	return "a " + kind
 }

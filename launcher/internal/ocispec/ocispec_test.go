@@ -272,17 +272,19 @@ func TestTmpfsAndStandardMounts(t *testing.T) {
 		specs.Mount{Destination: "/plain", Type: "tmpfs"},
 		specs.Mount{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"size=64m"}},
 		specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup2", Source: "cgroup2"},
-		specs.Mount{Destination: "/dev/shm", Type: "bind", Source: bundle}, // not the standard one: kept
+		specs.Mount{Destination: "/dev/shm", Type: "bind", Source: bundle}, // podman's: the engine has its own
+		specs.Mount{Destination: "/data", Type: "bind", Source: bundle, Options: []string{"rbind", "nosuid", "noexec", "exec", "ro"}},
+		specs.Mount{Destination: "/scratch2", Type: "tmpfs", Source: "tmpfs", Options: []string{"noexec", "mode=755", "tmpcopyup"}},
 	)
 	s, err := parseSpec(t, bundle, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []specs.Mount{
-		{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=67108864"}},
 		{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1073741824"}},
 		{Destination: "/plain", Type: "tmpfs", Source: "tmpfs"},
-		{Destination: "/dev/shm", Type: "bind", Source: bundle, Options: []string{"rbind", "rw"}},
+		{Destination: "/data", Type: "bind", Source: bundle, Options: []string{"rbind", "ro", "nosuid"}},
+		{Destination: "/scratch2", Type: "tmpfs", Source: "tmpfs", Options: []string{"noexec", "mode=755"}},
 	}
 	if got := marshal(t, s.Mounts); string(got) != string(marshal(t, want)) {
 		t.Errorf("mounts\n got %s\nwant %s", got, marshal(t, want))
@@ -496,14 +498,11 @@ func TestRefusals(t *testing.T) {
 		{"relative destination", mount(specs.Mount{Destination: "data", Type: "tmpfs"}), "config.json: mounts[7].destination: data: want an absolute path"},
 		{"mount over root", mount(specs.Mount{Destination: "/", Type: "bind", Source: "/"}), "config.json: mounts[7] (/): a mount over the root is not supported"},
 		{"idmapped mount", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/", UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}), "config.json: mounts[7] (/x): id-mapped mounts"},
-		{"bind noexec", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/", Options: []string{"rbind", "noexec"}}), `config.json: mounts[7] (/x): option noexec is not supported for bind mounts`},
 		{"bind shared", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/", Options: []string{"rbind", "rshared"}}), `config.json: mounts[7] (/x): option rshared is not supported for bind mounts`},
 		{"bind idmap", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "/", Options: []string{"rbind", "idmap"}}), `option idmap is not supported`},
 		{"bind without source", mount(specs.Mount{Destination: "/x", Type: "bind"}), "config.json: mounts[7].source: missing"},
 		{"bind source absent", mount(specs.Mount{Destination: "/x", Type: "bind", Source: "gone"}), "config.json: mounts[7].source: " + filepath.Join(bundle, "gone") + ": no such file or directory"},
-		{"tmpfs noexec", mount(specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"noexec"}}), `config.json: mounts[7] (/t): option noexec is not supported for tmpfs`},
 		{"tmpfs ro", mount(specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"ro"}}), `option ro is not supported for tmpfs`},
-		{"tmpfs mode", mount(specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"mode=755"}}), `option mode=755 is not supported for tmpfs`},
 		{"tmpfs percent", mount(specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"size=50%"}}), `config.json: mounts[7] (/t): size=50%: a percentage`},
 		{"tmpfs size 0", mount(specs.Mount{Destination: "/t", Type: "tmpfs", Options: []string{"size=0"}}), `size=0: size 0 (no limit) is not supported`},
 		{"shm size", mount(specs.Mount{Destination: "/dev/shm", Type: "tmpfs", Options: []string{"size=1g"}}), `config.json: mounts[7] (/dev/shm): size=1g: this runtime's /dev/shm is always 64 MiB`},
@@ -534,7 +533,7 @@ func TestRefusals(t *testing.T) {
 			c.Linux.UIDMappings = []specs.LinuxIDMapping{{HostID: 1000, Size: 1}}
 			c.Linux.GIDMappings = []specs.LinuxIDMapping{{HostID: 1000, Size: 1}, {ContainerID: 5}}
 		}, "config.json: linux.gidMappings[1]: size 0"},
-		{"sysctl", func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} }, "config.json: linux.sysctl: not supported yet"},
+		{"host sysctl", func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"vm.swappiness": "1"} }, `config.json: linux.sysctl: vm.swappiness: not a namespaced sysctl`},
 		{"rootfsPropagation shared", func(c *specs.Spec) { c.Linux.RootfsPropagation = "shared" }, "config.json: linux.rootfsPropagation: shared: not supported"},
 		{"rootfsPropagation rshared", func(c *specs.Spec) { c.Linux.RootfsPropagation = "rshared" }, "config.json: linux.rootfsPropagation: rshared: not supported"},
 		{"rootfsPropagation unbindable", func(c *specs.Spec) { c.Linux.RootfsPropagation = "unbindable" }, "config.json: linux.rootfsPropagation: unbindable: not supported"},

@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/stdcontainer/stdcontainer/launcher/internal/jsonerr"
 )
 
 // maxProfileSize bounds what Load reads; docker's own profile is 20 KB.
@@ -90,47 +92,13 @@ func unwrapPath(err error) error {
 func Parse(name string, data []byte, caps []string) (*specs.LinuxSeccomp, error) {
 	var p dockerProfile
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("seccomp profile %s: %s", name, jsonError(data, err))
+		return nil, fmt.Errorf("seccomp profile %s: %s", name, jsonerr.Describe(data, err))
 	}
 	out, err := resolve(&p, caps, runningKernelAtLeast)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile %s: %w", name, err)
 	}
 	return out, nil
-}
-
-// jsonError places a syntax error on its line: an offset means little to
-// someone editing the file.
-func jsonError(data []byte, err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) && se.Offset > 0 && se.Offset <= int64(len(data)) {
-		line := 1 + strings.Count(string(data[:se.Offset]), "\n")
-		return fmt.Sprintf("line %d: %v", line, err)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field == "" {
-			return fmt.Sprintf("want a JSON object, not %s", te.Value)
-		}
-		if n, ok := strings.CutPrefix(te.Value, "number "); ok {
-			return fmt.Sprintf("%s: %s is out of range", te.Field, n)
-		}
-		return fmt.Sprintf("%s: want %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
-// jsonKind names a Go kind the way the profile's author sees it.
-func jsonKind(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "a number"
-	case kind == "slice":
-		return "a list"
-	case kind == "struct", kind == "map":
-		return "an object"
-	}
-	return "a " + kind
 }
 
 // resolve turns a docker profile into the runtime-spec one for this

@@ -58,6 +58,10 @@ type Spec struct {
 	// bundle directory it came from ("" for the docker-like CLI).
 	WaitForStart bool
 	Bundle       string
+	// Orphan (with WaitForStart) leaves the created container to the
+	// caller's subreaper: Run returns once it is created, and its exit,
+	// cgroups and state are dealt with by `delete`, as runc does.
+	Orphan bool
 	// InheritedSockets names the sockets the launcher itself was passed by
 	// socket activation (LISTEN_FDNAMES), which go to the container first.
 	InheritedSockets []string
