@@ -114,6 +114,17 @@ func TestOCILifecycle(t *testing.T) {
 	if exe, _ := os.Readlink("/proc/" + string(written) + "/exe"); !strings.HasSuffix(exe, "busybox") {
 		t.Errorf("after start the container's process runs %q, want busybox", exe)
 	}
+	if out, stderr, code := ociRun(t, runtime, root, "ps", "--format", "json", "ctr-1"); code != 0 || strings.TrimSpace(out) != "["+string(written)+"]" {
+		t.Errorf("ps --format json: exit %d, %q %s; want [%s]", code, out, stderr, written)
+	}
+	for _, step := range []struct{ cmd, want string }{{"pause", "paused"}, {"resume", "running"}} {
+		if _, stderr, code := ociRun(t, runtime, root, step.cmd, "ctr-1"); code != 0 {
+			t.Fatalf("%s: exit %d %s", step.cmd, code, stderr)
+		}
+		if status, _ := ociStatus(t, runtime, root, "ctr-1"); status != step.want {
+			t.Errorf("after %s: %s, want %s", step.cmd, status, step.want)
+		}
+	}
 	if _, stderr, code := ociRun(t, runtime, root, "delete", "ctr-1"); code == 0 {
 		t.Errorf("delete of a running container without --force succeeded: %s", stderr)
 	}

@@ -106,7 +106,11 @@ func ociMain(argv []string) int {
 		return ociDelete(store, args)
 	case "list":
 		return ociList(store, args)
-	case "exec", "ps", "pause", "resume", "update", "checkpoint", "restore", "events":
+	case "pause", "resume":
+		return ociFreeze(store, args, cmd == "pause")
+	case "ps":
+		return ociPs(store, args)
+	case "exec", "update", "checkpoint", "restore", "events":
 		return ociFail(1, fmt.Errorf("%s is not supported yet by the OCI front", cmd))
 	}
 	return ociFail(1, fmt.Errorf("unknown command %q (see launcher oci help)", cmd))
@@ -129,6 +133,8 @@ Commands:
   kill [--all] ID [SIGNAL]             signal it (default TERM)
   delete [--force] ID                  remove it (a created one is killed)
   list [--format table|json] [-q]      every container
+  ps [--format table|json] ID          its processes (host pids)
+  pause ID, resume ID                  freeze and thaw its cgroups
   features                             what this runtime supports, as JSON
 `
 
@@ -182,8 +188,7 @@ func ociName(c *state.Container) string {
 }
 
 func ociSpec(args []string) int {
-	fs := flag.NewFlagSet("spec", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := ociFlags("spec")
 	bundle := fs.String("bundle", "", "")
 	fs.StringVar(bundle, "b", "", "")
 	rootless := fs.Bool("rootless", false, "")
@@ -210,8 +215,7 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 	if wait {
 		name = "create"
 	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := ociFlags(name)
 	bundle := fs.String("bundle", ".", "")
 	fs.StringVar(bundle, "b", ".", "")
 	pidFile := fs.String("pid-file", "", "")
@@ -291,6 +295,20 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 	return 0
 }
 
+// ociFlags is a command's flag set: errors are ours to report.
+func ociFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// formatFlag is --format/-f table|json.
+func formatFlag(fs *flag.FlagSet) *string {
+	format := fs.String("format", "table", "")
+	fs.StringVar(format, "f", "table", "")
+	return format
+}
+
 // writePidFile writes pid atomically (engines read it while we write).
 func writePidFile(path string, pid int) error {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
@@ -337,15 +355,80 @@ func ociStart(store *state.Store, args []string) int {
 	return 0
 }
 
-// ociStatus is the OCI status: created, running or stopped.
+// ociStatus is the OCI status: created, running, paused or stopped.
 func ociStatus(c *state.Container) string {
 	switch {
 	case !state.Alive(c):
 		return "stopped"
 	case c.State.Status == state.StatusCreated:
 		return "created"
+	case c.State.Paused:
+		return "paused"
 	}
 	return "running"
+}
+
+// ociFreeze is `pause` and `resume`: the container's cgroups frozen or
+// thawed.
+func ociFreeze(store *state.Store, args []string, pause bool) int {
+	if len(args) != 1 {
+		return ociFail(1, errors.New("pause/resume: want exactly one container ID"))
+	}
+	c, err := lookupOCI(store, args[0])
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if status := ociStatus(c); pause && status != "running" || !pause && status != "paused" {
+		return ociFail(1, fmt.Errorf("container %s is %s", args[0], status))
+	}
+	if err := cgroups.Freeze(c.CgroupPaths, pause); err != nil {
+		return ociFail(1, err)
+	}
+	store.Update(c.Id, func(c *state.Container) error { c.State.Paused = pause; return nil })
+	return 0
+}
+
+// ociPs lists the container's processes (its cgroup's members): host
+// pids as JSON with --format json, else a PID and command table.
+func ociPs(store *state.Store, args []string) int {
+	fs := ociFlags("ps")
+	format := formatFlag(fs)
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		return ociFail(1, errors.New("ps: want [--format table|json] ID"))
+	}
+	c, err := lookupOCI(store, fs.Arg(0))
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if !state.Alive(c) {
+		return ociFail(1, fmt.Errorf("container %s: container not running", fs.Arg(0)))
+	}
+	pids := []int{}
+	for _, dir := range c.CgroupPaths {
+		data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		if err != nil || len(data) == 0 {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+		break
+	}
+	if *format == "json" {
+		data, _ := json.Marshal(pids)
+		fmt.Println(string(data))
+		return 0
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(w, "PID\tCMD")
+	for _, pid := range pids {
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		fmt.Fprintf(w, "%d\t%s\n", pid, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " ")))
+	}
+	w.Flush()
+	return 0
 }
 
 // ociStateDoc is the OCI state document.
@@ -383,8 +466,7 @@ func ociState(store *state.Store, args []string) int {
 }
 
 func ociKill(store *state.Store, args []string) int {
-	fs := flag.NewFlagSet("kill", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := ociFlags("kill")
 	all := fs.Bool("all", false, "")
 	fs.BoolVar(all, "a", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -429,8 +511,7 @@ func ociKill(store *state.Store, args []string) int {
 }
 
 func ociDelete(store *state.Store, args []string) int {
-	fs := flag.NewFlagSet("delete", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := ociFlags("delete")
 	force := fs.Bool("force", false, "")
 	fs.BoolVar(force, "f", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -472,10 +553,8 @@ func ociDelete(store *state.Store, args []string) int {
 }
 
 func ociList(store *state.Store, args []string) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	format := fs.String("format", "table", "")
-	fs.StringVar(format, "f", "table", "")
+	fs := ociFlags("list")
+	format := formatFlag(fs)
 	quiet := fs.Bool("quiet", false, "")
 	fs.BoolVar(quiet, "q", false, "")
 	if err := fs.Parse(args); err != nil {

@@ -202,3 +202,39 @@ func rmdirPatiently(fsy fsys, dir string, deadline time.Time) error {
 		wait = min(wait*2, 50*time.Millisecond)
 	}
 }
+
+// Freeze stops (on) or restarts every process in the cgroups at paths (a
+// container's, from its state), through the v1 freezer or v2's
+// cgroup.freeze, and waits until the kernel says they are frozen.
+func Freeze(paths []string, on bool) error {
+	for _, p := range paths {
+		file, want := filepath.Join(p, "freezer.state"), "THAWED"
+		if on {
+			want = "FROZEN"
+		}
+		if !exists(file) {
+			file, want = filepath.Join(p, "cgroup.freeze"), "0"
+			if on {
+				want = "1"
+			}
+			if !exists(file) {
+				continue
+			}
+		}
+		if err := os.WriteFile(file, []byte(want), 0); err != nil {
+			return fmt.Errorf("cgroups: %s: %w", file, unwrapErrno(err))
+		}
+		if strings.HasSuffix(file, "cgroup.freeze") {
+			file, want = filepath.Join(p, "cgroup.events"), "frozen "+want
+		}
+		for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			if s, _ := os.ReadFile(file); strings.Contains(string(s), want) {
+				return nil
+			}
+			if time.Now().After(end) {
+				return fmt.Errorf("cgroups: %s did not become %q within 5s", file, want)
+			}
+		}
+	}
+	return errors.New("cgroups: no freezer for this container (no v1 freezer hierarchy, no cgroup.freeze)")
+}

@@ -127,6 +127,7 @@ type Container struct {
 type State struct {
 	Status     string // StatusCreated, StatusRunning or StatusExited
 	Running    bool
+	Paused     bool // frozen (OCI pause)
 	Pid        int
 	ExitCode   int
 	StartedAt  string
