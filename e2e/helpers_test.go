@@ -44,7 +44,11 @@ func TestMain(m *testing.M) {
 
 func buildBinaries() error {
 	for pkg, out := range map[string]string{"../init": bin.init, "../build": bin.mkrootfs, "../launcher": bin.launcher} {
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", out, pkg)
+		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid=", "-o", out}
+		if pkg == "../init" {
+			args = append(args, "-gcflags=all=-l") // as the Makefile builds it
+		}
+		cmd := exec.Command("go", append(args, pkg)...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return &buildError{string(out)}
