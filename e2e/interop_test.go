@@ -165,6 +165,25 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	if code := exitCode(err); code != 5 || !strings.Contains(string(out), "via-stdcontainer") {
 		t.Errorf("ctr run --runc-binary stdcontainer-runc: exit %d, %q; want 5 and the output", code, out)
 	}
+	// ctr task exec: the shim calls `exec --process --detach` on us.
+	c := func(args ...string) ([]byte, error) {
+		return exec.Command(ctr, append([]string{"--address", sock, "--namespace", "stdc-test"}, args...)...).CombinedOutput()
+	}
+	if out, err := c("run", "-d", "--runc-binary", ociRuntime(t), "stdc-test/bb:1", "stdc-exec", "sleep", "30"); err != nil {
+		t.Fatalf("ctr run -d: %v\n%s", err, out)
+	}
+	out, err = c("task", "exec", "--exec-id", "e1", "stdc-exec", "sh", "-c", "echo in-exec; exit 7")
+	if code := exitCode(err); code != 7 || !strings.Contains(string(out), "in-exec") {
+		t.Errorf("ctr task exec: exit %d, %q; want 7 and the output", code, out)
+	}
+	c("task", "kill", "-s", "KILL", "stdc-exec")
+	for i := 0; i < 50; i++ {
+		if _, err := c("task", "delete", "stdc-exec"); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c("container", "delete", "stdc-exec")
 }
 
 // busyboxImage writes an oci.tar of a busybox image tagged stdc-test/bb:1.

@@ -117,6 +117,17 @@ func TestOCILifecycle(t *testing.T) {
 	if out, stderr, code := ociRun(t, runtime, root, "ps", "--format", "json", "ctr-1"); code != 0 || strings.TrimSpace(out) != "["+string(written)+"]" {
 		t.Errorf("ps --format json: exit %d, %q %s; want [%s]", code, out, stderr, written)
 	}
+	if out, stderr, code := ociRun(t, runtime, root, "exec", "ctr-1", "sh", "-c", "echo in-exec; exit 4"); code != 4 || out != "in-exec\n" {
+		t.Errorf("exec: exit %d, %q %s; want 4 and its output", code, out, stderr)
+	}
+	process := filepath.Join(t.TempDir(), "process.json")
+	os.WriteFile(process, []byte(`{"args": ["sleep", "1"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}`), 0o644)
+	execPid := filepath.Join(t.TempDir(), "exec.pid")
+	if _, stderr, code := ociRun(t, runtime, root, "exec", "--process", process, "--detach", "--pid-file", execPid, "ctr-1"); code != 0 {
+		t.Errorf("exec --process --detach: exit %d %s", code, stderr)
+	} else if pid, _ := os.ReadFile(execPid); len(pid) == 0 {
+		t.Error("exec --detach wrote no pid file")
+	}
 	for _, step := range []struct{ cmd, want string }{{"pause", "paused"}, {"resume", "running"}} {
 		if _, stderr, code := ociRun(t, runtime, root, step.cmd, "ctr-1"); code != 0 {
 			t.Fatalf("%s: exit %d %s", step.cmd, code, stderr)

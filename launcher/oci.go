@@ -110,7 +110,9 @@ func ociMain(argv []string) int {
 		return ociFreeze(store, args, cmd == "pause")
 	case "ps":
 		return ociPs(store, args)
-	case "exec", "update", "checkpoint", "restore", "events":
+	case "exec":
+		return ociExec(store, args)
+	case "update", "checkpoint", "restore", "events":
 		return ociFail(1, fmt.Errorf("%s is not supported yet by the OCI front", cmd))
 	}
 	return ociFail(1, fmt.Errorf("unknown command %q (see launcher oci help)", cmd))
@@ -134,6 +136,8 @@ Commands:
   delete [--force] ID                  remove it (a created one is killed)
   list [--format table|json] [-q]      every container
   ps [--format table|json] ID          its processes (host pids)
+  exec [--process F] [--detach] [--pid-file F] ID [CMD...]
+                                       run a command in it
   pause ID, resume ID                  freeze and thaw its cgroups
   features                             what this runtime supports, as JSON
 `
@@ -293,6 +297,78 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 		}
 	}
 	return 0
+}
+
+// ociExec is `exec [--process F | CMD...] [--detach] [--pid-file F] ID`:
+// a command in the container's namespaces, cgroups and confinement.
+func ociExec(store *state.Store, args []string) int {
+	fs := ociFlags("exec")
+	processFile := fs.String("process", "", "")
+	fs.StringVar(processFile, "p", "", "")
+	detach := fs.Bool("detach", false, "")
+	fs.BoolVar(detach, "d", false, "")
+	pidFile := fs.String("pid-file", "", "")
+	cwd := fs.String("cwd", "", "")
+	userFlag := fs.String("user", "", "")
+	fs.StringVar(userFlag, "u", "", "")
+	tty := fs.Bool("tty", false, "")
+	fs.BoolVar(tty, "t", false, "")
+	consoleSocket := fs.String("console-socket", "", "")
+	var env []string
+	fs.Func("env", "", func(v string) error { env = append(env, v); return nil })
+	fs.Func("e", "", func(v string) error { env = append(env, v); return nil })
+	if err := fs.Parse(args); err != nil || fs.NArg() < 1 {
+		return ociFail(1, errors.New("exec: want [--process F | ID CMD...] ID"))
+	}
+	if *tty || *consoleSocket != "" {
+		return ociFail(1, errors.New("exec: a terminal (--tty, --console-socket) is not supported yet"))
+	}
+	o := engine.ExecOptions{Env: env, Cwd: *cwd, Detach: *detach}
+	if *processFile != "" {
+		data, err := os.ReadFile(*processFile)
+		var p specs.Process
+		if err == nil {
+			err = json.Unmarshal(data, &p)
+		}
+		if err != nil {
+			return ociFail(1, fmt.Errorf("exec --process %s: %v", *processFile, err))
+		}
+		if p.Terminal {
+			return ociFail(1, fmt.Errorf("exec --process %s: a terminal is not supported yet", *processFile))
+		}
+		o.Args, o.Env, o.Cwd = p.Args, append(p.Env, env...), p.Cwd
+		o.User = &specs.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids}
+	} else {
+		o.Args = fs.Args()[1:]
+	}
+	if len(o.Args) == 0 {
+		return ociFail(1, errors.New("exec: no command (give CMD or --process)"))
+	}
+	if *userFlag != "" {
+		uid, gid, _ := strings.Cut(*userFlag, ":")
+		u, err1 := strconv.ParseUint(uid, 10, 32)
+		g, err2 := strconv.ParseUint(gid, 10, 32)
+		if err1 != nil || gid != "" && err2 != nil {
+			return ociFail(1, fmt.Errorf("exec --user %s: want UID[:GID]", *userFlag))
+		}
+		o.User = &specs.User{UID: uint32(u), GID: uint32(g)}
+	}
+	c, err := lookupOCI(store, fs.Arg(0))
+	if err != nil {
+		return ociFail(1, err)
+	}
+	if *pidFile != "" {
+		o.Started = func(pid int) { writePidFile(*pidFile, pid) }
+	}
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	code, err := engine.Exec(store, c.Id, o, stdio)
+	if err != nil {
+		if strings.Contains(err.Error(), "is not running") {
+			err = fmt.Errorf("%v: container not running", err)
+		}
+		return ociFail(code, err)
+	}
+	return code
 }
 
 // ociFlags is a command's flag set: errors are ours to report.

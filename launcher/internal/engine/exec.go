@@ -46,6 +46,11 @@ type ExecOptions struct {
 	User     *specs.User // nil: the container's user
 	Cwd      string      // "": the container's working directory
 	Terminal bool        // stdio is a pty's terminal side
+	// Detach leaves the command to the caller's subreaper (OCI exec
+	// --detach): Exec returns once it runs, after telling Started its
+	// pid (the helper's, which exits with the command's status).
+	Detach  bool
+	Started func(pid int)
 }
 
 // namespacesToEnter are the container's namespaces an exec joins.
@@ -117,7 +122,7 @@ func Exec(store *state.Store, ref string, o ExecOptions, stdio container.Stdio) 
 		cfg.Caps = &caps.Sets{Bounding: become, Effective: become, Permitted: become}
 		cfg.Namespaces &^= unix.CLONE_NEWUSER
 	}
-	pending, err := container.Spawn(stdio, container.SpawnOptions{ExecInto: pidfd})
+	pending, err := container.Spawn(stdio, container.SpawnOptions{ExecInto: pidfd, Orphan: o.Detach})
 	if err != nil {
 		return container.CodeLauncher, err
 	}
@@ -142,6 +147,12 @@ func Exec(store *state.Store, ref string, o ExecOptions, stdio container.Stdio) 
 			return se.Code, err
 		}
 		return container.CodeLauncher, err
+	}
+	if o.Started != nil {
+		o.Started(proc.Pid)
+	}
+	if o.Detach {
+		return 0, nil
 	}
 	return waitForwarding(proc, sigs, stdio.Resize), nil
 }
