@@ -252,7 +252,7 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 		return ociFail(1, err)
 	}
 	s.Bundle, _ = filepath.Abs(*bundle)
-	if regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+	if state.IsID(id) {
 		s.ID = id
 	} else {
 		s.Name = id

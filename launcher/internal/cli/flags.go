@@ -28,6 +28,16 @@ func valueFlag(long string, short rune, arg, usage string, set func(b *builder, 
 	return &flagDef{long: long, short: short, arg: arg, usage: usage, setValue: set}
 }
 
+// runFlag is a copy of run's flag long, for another command that takes it
+// too, with its own usage line when usage is not "".
+func runFlag(long, usage string) *flagDef {
+	d := *lookupLong(runFlags, long)
+	if usage != "" {
+		d.usage = usage
+	}
+	return &d
+}
+
 func helpFlag() *flagDef {
 	return boolFlag("help", 'h', "Print this help", func(b *builder, v bool) error {
 		if v {
@@ -107,12 +117,12 @@ var preFlags = append(append([]*flagDef(nil), globalFlags...), runFlags...)
 var commandFlags = map[string][]*flagDef{
 	"run": runFlags,
 	"exec": {
-		valueFlag("env", 'e', "KEY[=VALUE]", "Set a variable; KEY alone copies the launcher's, if set (repeatable)", setEnv),
-		valueFlag("env-file", 0, "FILE", "Read variables, systemd EnvironmentFile= syntax (repeatable; -e wins)", setEnvFile),
-		boolFlag("interactive", 'i', "Keep stdin attached (otherwise it is /dev/null)", func(b *builder, v bool) error { b.run().Interactive = v; return nil }),
-		boolFlag("tty", 't', "Give CMD a pseudo-terminal", func(b *builder, v bool) error { b.run().TTY = v; return nil }),
-		valueFlag("user", 'u', "USER[:GROUP]", "Run as UID[:GID] or NAME[:GROUP] (default: the container's user)", setUser),
-		valueFlag("workdir", 'w', "DIR", "Working directory inside the container (default: the container's)", setWorkdir),
+		runFlag("env", ""),
+		runFlag("env-file", ""),
+		runFlag("interactive", ""),
+		runFlag("tty", "Give CMD a pseudo-terminal"),
+		runFlag("user", "Run as UID[:GID] or NAME[:GROUP] (default: the container's user)"),
+		runFlag("workdir", "Working directory inside the container (default: the container's)"),
 		helpFlag(),
 	},
 	"ps": {

@@ -291,6 +291,10 @@ func validID(id string) bool {
 	return len(id) == 64 && isLowerHex(id)
 }
 
+// IsID reports whether s has the shape of a container ID (64 lower-case
+// hex digits), as opposed to a name.
+func IsID(s string) bool { return validID(s) }
+
 func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
