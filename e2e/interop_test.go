@@ -27,21 +27,28 @@ func need(t *testing.T, name, pkg string) string {
 	return p
 }
 
-// TestOCIImageRunsInPodman: our oci.tar loads into podman and runs there
-// under runc; podman's own export of it imports back with mkrootfs --from.
-func TestOCIImageRunsInPodman(t *testing.T) {
-	requireRoot(t)
+// podmanSession returns a runner of podman with its state in dir and
+// anchors.md's flags for this host (no systemd, crun refuses hybrid
+// cgroups: runc is the default runtime). Ulimits podman would raise
+// beyond this host's hard limits (no CAP_SYS_RESOURCE here) are pinned by
+// a containers.conf of the test's, which also reaches pod infra containers.
+func podmanSession(t *testing.T, dir string) func(args ...string) (string, error) {
+	t.Helper()
 	podman := need(t, "podman", "podman")
 	need(t, "runc", "runc")
-	dir := t.TempDir()
-	image := filepath.Join(dir, "probe.oci.tar")
-	mkrootfs(t, "-o", image, "--name", "probe", "--tag", "stdc-test/probe:1")
-	// podman's state in the test's own directories; anchors.md's flags
-	// for this host (no systemd, crun refuses hybrid cgroups).
-	base := []string{"--root", filepath.Join(dir, "storage"), "--runroot", filepath.Join(dir, "run"),
+	conf := filepath.Join(dir, "containers.conf")
+	os.WriteFile(conf, []byte("[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"), 0o644)
+	// podman refuses a runroot longer than 50 bytes: not under t.TempDir.
+	runroot, err := os.MkdirTemp("", "stdc-podman")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runroot) })
+	base := []string{"--root", filepath.Join(dir, "storage"), "--runroot", runroot,
 		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", "runc"}
 	pod := func(args ...string) (string, error) {
 		cmd := exec.Command(podman, append(append([]string{}, base...), args...)...)
+		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -65,10 +72,73 @@ func TestOCIImageRunsInPodman(t *testing.T) {
 			removeEmptyCgroups("libpod_parent")
 		}
 	})
+	return pod
+}
+
+// TestPodmanPodThroughLauncher: a podman pod run by the launcher. The
+// infra container (our init, its payload a sleep) holds the pod's UTS,
+// IPC and network namespaces; a container of the pod joins them by path
+// and keeps its own mount namespace.
+func TestPodmanPodThroughLauncher(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	pod := podmanSession(t, dir)
+	runtime := ociRuntime(t)
+	infra := filepath.Join(dir, "pause.oci.tar")
+	mkrootfs(t, "-o", infra, "--name", "pause", "--tag", "stdc-test/pause:1", "--app", busybox(t)+":/bin/busybox",
+		"--add", busyboxLinks(t)+":/", "--cmd", "sleep 1000")
+	for _, image := range []string{infra, busyboxImage(t, dir)} {
+		if out, err := pod("load", "-i", image); err != nil {
+			t.Fatalf("podman load: %v\n%s", err, out)
+		}
+	}
+	withRuntime := func(args ...string) (string, error) { return pod(append([]string{"--runtime", runtime}, args...)...) }
+	if out, err := withRuntime("pod", "create", "--name", "stdc-pod", "--hostname", "pod-host", "--network", "none",
+		"--infra-image", "stdc-test/pause:1", "--infra-command", "/sbin/init"); err != nil {
+		t.Fatalf("podman pod create: %v\n%s", err, out)
+	}
+	defer withRuntime("pod", "rm", "--force", "stdc-pod")
+	if out, err := withRuntime("pod", "start", "stdc-pod"); err != nil {
+		t.Fatalf("podman pod start: %v\n%s", err, out)
+	}
+	infraID, _ := withRuntime("pod", "inspect", "--format", "{{.InfraContainerID}}", "stdc-pod")
+	infraPid, err := withRuntime("inspect", "--format", "{{.State.Pid}}", strings.TrimSpace(infraID))
+	if err != nil {
+		t.Fatalf("podman inspect: %v %s", err, infraPid)
+	}
+	kinds := []string{"uts", "ipc", "net", "mnt"}
+	script := "hostname"
+	for _, k := range kinds {
+		script += "; readlink /proc/self/ns/" + k
+	}
+	out, err := withRuntime("run", "--rm", "--pod", "stdc-pod", "stdc-test/bb:1", "sh", "-c", script)
+	lines := strings.Fields(out)
+	if err != nil || len(lines) != 1+len(kinds) {
+		t.Fatalf("podman run --pod: %v %q", err, out)
+	}
+	if lines[0] != "pod-host" {
+		t.Errorf("the pod's container has hostname %q, want the pod's pod-host", lines[0])
+	}
+	for i, kind := range kinds {
+		infraNS, _ := os.Readlink("/proc/" + strings.TrimSpace(infraPid) + "/ns/" + kind)
+		if shared := lines[1+i] == infraNS; shared != (kind != "mnt") {
+			t.Errorf("%s namespace: the container's %s, the infra container's %s", kind, lines[1+i], infraNS)
+		}
+	}
+}
+
+// TestOCIImageRunsInPodman: our oci.tar loads into podman and runs there
+// under runc; podman's own export of it imports back with mkrootfs --from.
+func TestOCIImageRunsInPodman(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	pod := podmanSession(t, dir)
+	image := filepath.Join(dir, "probe.oci.tar")
+	mkrootfs(t, "-o", image, "--name", "probe", "--tag", "stdc-test/probe:1")
 	if out, err := pod("load", "-i", image); err != nil || !strings.Contains(out, "stdc-test/probe:1") {
 		t.Fatalf("podman load: %v\n%s", err, out)
 	}
-	out, err := pod("run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "stdc-test/probe:1")
+	out, err := pod("run", "--rm", "--network", "none", "stdc-test/probe:1")
 	if err != nil || !strings.Contains(out, "rfc-probe: ") || !strings.Contains(out, "os-release\tyes") {
 		t.Fatalf("podman run: %v\n%s", err, out)
 	}
@@ -78,8 +148,8 @@ func TestOCIImageRunsInPodman(t *testing.T) {
 	if out, err := pod("load", "-i", busyboxImage(t, dir)); err != nil {
 		t.Fatalf("podman load: %v\n%s", err, out)
 	}
-	withRuntime := append([]string{"--runtime", runtime}, "run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024",
-		"--ulimit", "nproc=1024:1024", "stdc-test/bb:1", "/bin/sh", "-c", "echo via-stdcontainer; exit 3")
+	withRuntime := append([]string{"--runtime", runtime}, "run", "--rm", "--network", "none",
+		"stdc-test/bb:1", "/bin/sh", "-c", "echo via-stdcontainer; exit 3")
 	out, err = pod(withRuntime...)
 	if code := exitCode(err); code != 3 || !strings.Contains(out, "via-stdcontainer") {
 		t.Errorf("podman --runtime stdcontainer-runc run: exit %d, %q; want 3 and the output", code, out)

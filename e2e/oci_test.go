@@ -34,17 +34,11 @@ func ociBundle(t *testing.T, runtime string, args ...string) string {
 	if out, err := exec.Command(runtime, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
 		t.Fatalf("spec: %v %s", err, out)
 	}
-	path := filepath.Join(bundle, "config.json")
-	var cfg map[string]any
-	data, _ := os.ReadFile(path)
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	process := cfg["process"].(map[string]any)
-	process["args"] = args
-	process["terminal"] = false
-	data, _ = json.Marshal(cfg)
-	os.WriteFile(path, data, 0o644)
+	editOCIConfig(t, bundle, func(cfg map[string]any) {
+		process := cfg["process"].(map[string]any)
+		process["args"] = args
+		process["terminal"] = false
+	})
 	return bundle
 }
 
@@ -84,6 +78,18 @@ func ociStatus(t *testing.T, runtime, root, id string) (string, int) {
 		t.Fatalf("state %s: %v %q", id, err, out)
 	}
 	return st.Status, st.Pid
+}
+
+// waitForStatus polls the container's OCI status for up to 5 s until it
+// is want, and returns the last one seen.
+func waitForStatus(t *testing.T, runtime, root, id, want string) string {
+	t.Helper()
+	status, _ := ociStatus(t, runtime, root, id)
+	for i := 0; i < 100 && status != want; i++ {
+		time.Sleep(50 * time.Millisecond)
+		status, _ = ociStatus(t, runtime, root, id)
+	}
+	return status
 }
 
 // TestOCILifecycle: create, state, start, kill, delete as containerd's
@@ -142,13 +148,7 @@ func TestOCILifecycle(t *testing.T) {
 	if _, stderr, code := ociRun(t, runtime, root, "kill", "ctr-1", "KILL"); code != 0 {
 		t.Fatalf("kill: exit %d %s", code, stderr)
 	}
-	for i := 0; i < 100; i++ {
-		if status, _ := ociStatus(t, runtime, root, "ctr-1"); status == "stopped" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if status, _ := ociStatus(t, runtime, root, "ctr-1"); status != "stopped" {
+	if status := waitForStatus(t, runtime, root, "ctr-1", "stopped"); status != "stopped" {
 		t.Fatalf("after kill: %s", status)
 	}
 	if _, stderr, code := ociRun(t, runtime, root, "kill", "ctr-1"); code == 0 || !strings.Contains(stderr, "container not running") {
@@ -173,10 +173,8 @@ func TestOCILifecycle(t *testing.T) {
 		t.Fatalf("delete of a created container: exit %d %s", code, stderr)
 	}
 	// Gone, or a zombie left for its adopter (an engine's shim) to reap.
-	if stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid2) + "/stat"); err == nil {
-		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 0 && f[0] != "Z" && f[0] != "X" {
-			t.Errorf("the created container's process %d survived delete (state %s)", pid2, f[0])
-		}
+	if processAlive(pid2) {
+		t.Errorf("the created container's process %d survived delete", pid2)
 	}
 	assertNoState(t, root)
 
@@ -199,25 +197,38 @@ func TestOCILifecycle(t *testing.T) {
 func TestOCIConfigFields(t *testing.T) {
 	requireRoot(t)
 	runtime, root := ociRuntime(t), t.TempDir()
-	bundle := ociBundle(t, runtime, "sh", "-c", "ulimit -n; ulimit -Hn; cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ping_group_range")
-	edit := func(change func(cfg map[string]any)) {
-		path := filepath.Join(bundle, "config.json")
-		var cfg map[string]any
-		data, _ := os.ReadFile(path)
-		json.Unmarshal(data, &cfg)
-		change(cfg)
-		data, _ = json.Marshal(cfg)
-		os.WriteFile(path, data, 0o644)
-	}
+	bundle := ociBundle(t, runtime, "sh", "-c", "ulimit -n; ulimit -Hn; cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ping_group_range /proc/self/oom_score_adj")
+	edit := func(change func(cfg map[string]any)) { editOCIConfig(t, bundle, change) }
 	edit(func(cfg map[string]any) {
 		cfg["process"].(map[string]any)["rlimits"] = []any{map[string]any{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}}
 		cfg["linux"].(map[string]any)["sysctl"] = map[string]any{"kernel.shmmni": "1234", "net.ipv4.ping_group_range": "0 0"}
+		cfg["process"].(map[string]any)["oomScoreAdj"] = 500
 	})
 	out, stderr, code := ociRun(t, runtime, root, "run", "--bundle", bundle, "fields")
-	if code != 0 || strings.Join(strings.Fields(out), " ") != "321 654 1234 0 0" {
-		t.Errorf("run: exit %d, %q %s; want the rlimits 321/654 and the sysctls", code, out, stderr)
+	if code != 0 || strings.Join(strings.Fields(out), " ") != "321 654 1234 0 0 500" {
+		t.Errorf("run: exit %d, %q %s; want the rlimits 321/654, the sysctls and oomScoreAdj 500", code, out, stderr)
 	}
 	ociRun(t, runtime, root, "delete", "--force", "fields")
+
+	// --preserve-fds N: our fds 3..3+N-1 are the entry point's, the rest not.
+	fdBundle := ociBundle(t, runtime, "sh", "-c", "cat <&3; cat <&4; test -e /proc/self/fd/5 || echo no-fd-5")
+	files := make([]*os.File, 3)
+	for i := range files {
+		path := filepath.Join(t.TempDir(), "fd")
+		os.WriteFile(path, []byte("from fd "+strconv.Itoa(3+i)+"\n"), 0o644)
+		files[i], _ = os.Open(path)
+		defer files[i].Close()
+	}
+	cmd := exec.Command(runtime, "--root", root, "run", "--preserve-fds", "2", "--bundle", fdBundle, "fds")
+	cmd.ExtraFiles = files
+	fdOut, err := cmd.CombinedOutput()
+	if err != nil || string(fdOut) != "from fd 3\nfrom fd 4\nno-fd-5\n" {
+		t.Errorf("run --preserve-fds 2: %v %q; want fds 3 and 4 only", err, fdOut)
+	}
+	ociRun(t, runtime, root, "delete", "--force", "fds")
+	if _, stderr, code := ociRun(t, runtime, root, "run", "--preserve-fds", "1", "--bundle", fdBundle, "fds"); code == 0 || !strings.Contains(stderr, "--preserve-fds 1: fd 3 is not open") {
+		t.Errorf("run --preserve-fds 1 without fd 3: exit %d %q", code, stderr)
+	}
 	for _, c := range []struct {
 		change func(cfg map[string]any)
 		msg    string
@@ -226,8 +237,8 @@ func TestOCIConfigFields(t *testing.T) {
 			cfg["linux"].(map[string]any)["sysctl"] = map[string]any{"vm.swappiness": "1"}
 		}, "not a namespaced sysctl"},
 		{func(cfg map[string]any) {
-			cfg["hooks"] = map[string]any{"prestart": []any{map[string]any{"path": "/bin/true"}}}
-		}, "hooks"},
+			cfg["hooks"] = map[string]any{"prestart": []any{map[string]any{"path": "true"}}}
+		}, "hooks.prestart[0].path"},
 		{func(cfg map[string]any) { cfg["ociVersion"] = "2.0.0" }, "ociVersion"},
 	} {
 		edit(func(cfg map[string]any) {

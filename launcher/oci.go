@@ -24,6 +24,7 @@ import (
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/hooks"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/ocispec"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/state"
@@ -45,6 +46,9 @@ func ociFront(argv []string) bool {
 type ociGlobal struct {
 	root, log, logFormat string
 	debug, systemdCgroup bool
+	// inheritedFDs is how many fds from 3 on were open when we started,
+	// before we opened any: what --preserve-fds may pass on.
+	inheritedFDs int
 }
 
 // ociMain runs one OCI command line and returns the exit status.
@@ -54,6 +58,12 @@ func ociMain(argv []string) int {
 		args = args[1:]
 	}
 	var g ociGlobal
+	for {
+		if _, err := unix.FcntlInt(uintptr(3+g.inheritedFDs), unix.F_GETFD, 0); err != nil {
+			break
+		}
+		g.inheritedFDs++
+	}
 	gfs := flag.NewFlagSet("launcher oci", flag.ContinueOnError)
 	gfs.SetOutput(io.Discard)
 	gfs.StringVar(&g.root, "root", cli.DefaultRoot, "")
@@ -112,7 +122,9 @@ func ociMain(argv []string) int {
 		return ociPs(store, args)
 	case "exec":
 		return ociExec(store, args)
-	case "update", "checkpoint", "restore", "events":
+	case "update":
+		return ociUpdate(store, args)
+	case "checkpoint", "restore", "events":
 		return ociFail(1, fmt.Errorf("%s is not supported yet by the OCI front", cmd))
 	}
 	return ociFail(1, fmt.Errorf("unknown command %q (see launcher oci help)", cmd))
@@ -128,18 +140,27 @@ Global options: --root DIR (default /run/stdcontainer), --log FILE,
 
 Commands:
   spec [--bundle B] [--rootless]       write a default config.json
-  create [--bundle B] [--pid-file F] ID  build the container; it waits for start
+  create [--bundle B] [--pid-file F] [--console-socket S] ID
+                                       build the container; it waits for start
   start ID                             run the created container's process
-  run [--bundle B] [--detach] [--pid-file F] ID   create and start
+  run [--bundle B] [--detach] [--pid-file F] [--console-socket S] ID
+                                       create and start
   state ID                             the OCI state as JSON
   kill [--all] ID [SIGNAL]             signal it (default TERM)
   delete [--force] ID                  remove it (a created one is killed)
   list [--format table|json] [-q]      every container
   ps [--format table|json] ID          its processes (host pids)
-  exec [--process F] [--detach] [--pid-file F] ID [CMD...]
+  exec [--process F] [--detach] [--pid-file F] [-t] [--console-socket S] ID [CMD...]
                                        run a command in it
   pause ID, resume ID                  freeze and thaw its cgroups
+  update [--resources F|-] [--memory M] [--memory-swap M] [--cpu-quota N] [--pids-limit N] ... ID
+                                       change its resource limits (runc's flags; -1 lifts a limit)
   features                             what this runtime supports, as JSON
+
+A terminal (process.terminal, exec -t) is a new pseudo-terminal. Detached
+(create, run/exec --detach), its controlling side is sent to the unix
+socket S (--console-socket, required then, as in runc); in the foreground
+it is copied to and from ours.
 `
 
 // ociLog is where errors go: the --log file (containerd reads its last
@@ -237,11 +258,11 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 	if fs.NArg() != 1 || !ociIDRE.MatchString(fs.Arg(0)) {
 		return ociFail(1, fmt.Errorf("%s: want exactly one container ID ([A-Za-z0-9_+.-]+)", name))
 	}
-	if *consoleSocket != "" {
-		return ociFail(1, fmt.Errorf("%s: --console-socket is not supported yet", name))
+	if *preserve < 0 || *preserve > 1<<16 {
+		return ociFail(1, fmt.Errorf("%s: --preserve-fds %d: want a number of fds from 0 to 65536", name, *preserve))
 	}
-	if *preserve > 0 {
-		return ociFail(1, fmt.Errorf("%s: --preserve-fds is not supported yet", name))
+	if *preserve > g.inheritedFDs {
+		return ociFail(1, fmt.Errorf("%s: --preserve-fds %d: fd %d is not open", name, *preserve, 3+g.inheritedFDs))
 	}
 	id := fs.Arg(0)
 	if _, err := lookupOCI(store, id); err == nil {
@@ -260,29 +281,57 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 	if g.systemdCgroup {
 		slog.Debug("--systemd-cgroup: the cgroups path is mapped to cgroupfs directories")
 	}
+	s.PreserveFDs = *preserve
+	terminal := s.Process.Terminal
+	if err := consoleRules(name, wait || *detach, terminal, "process.terminal", *consoleSocket); err != nil {
+		return ociFail(1, err)
+	}
 	if !wait && !*detach {
 		// runc run in the foreground: the container's status is ours.
-		stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
-		code, err := engine.Run(store, s, stdio, func(string) {
+		started := func(string) {
 			if *pidFile != "" {
 				if c, err := lookupOCI(store, id); err == nil {
 					writePidFile(*pidFile, c.State.Pid)
 				}
 			}
-		})
+		}
+		if terminal {
+			return foregroundConsole(s.Process.ConsoleSize, func(stdio container.Stdio, release func()) (int, error) {
+				return engine.Run(store, s, stdio, func(id string) { release(); started(id) })
+			})
+		}
+		stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+		code, err := engine.Run(store, s, stdio, started)
 		if err != nil {
 			return ociFail(code, err)
 		}
 		return code
 	}
-	if wait {
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if terminal {
+		var closeOurs func()
+		if stdio, closeOurs, err = socketConsole(*consoleSocket, s.Process.ConsoleSize); err != nil {
+			return ociFail(1, fmt.Errorf("%s: %v", name, err))
+		}
+		defer closeOurs()
+	}
+	// With a terminal or preserved fds, run --detach is create then start,
+	// as in runc: the monitor of a plain run --detach runs the container on
+	// its own stdio, which cannot make the pty the container's controlling
+	// terminal, and does not hold our fds.
+	if wait || terminal || s.PreserveFDs > 0 {
 		// create: the container's process is ours until we exit, then the
 		// engine's (its shim or conmon is a subreaper): it reaps it and
 		// sees its status, as with runc. delete cleans up after it.
 		s.WaitForStart, s.Orphan = true, true
-		stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 		if code, err := engine.Run(store, s, stdio, nil); err != nil {
 			return ociFail(code, err)
+		}
+		if !wait {
+			if code := ociStart(store, []string{id}); code != 0 {
+				ociDelete(store, []string{"--force", id}) // a failed run leaves no container, as in runc
+				return code
+			}
 		}
 	} else if _, _, err := startMonitor(store, s, true); err != nil {
 		return ociFail(1, err)
@@ -320,10 +369,9 @@ func ociExec(store *state.Store, args []string) int {
 	if err := fs.Parse(args); err != nil || fs.NArg() < 1 {
 		return ociFail(1, errors.New("exec: want [--process F | ID CMD...] ID"))
 	}
-	if *tty || *consoleSocket != "" {
-		return ociFail(1, errors.New("exec: a terminal (--tty, --console-socket) is not supported yet"))
-	}
-	o := engine.ExecOptions{Env: env, Cwd: *cwd, Detach: *detach}
+	o := engine.ExecOptions{Env: env, Cwd: *cwd, Detach: *detach, Terminal: *tty}
+	terminalFlag := "--tty"
+	var consoleSize *specs.Box
 	if *processFile != "" {
 		data, err := os.ReadFile(*processFile)
 		var p specs.Process
@@ -334,8 +382,9 @@ func ociExec(store *state.Store, args []string) int {
 			return ociFail(1, fmt.Errorf("exec --process %s: %v", *processFile, err))
 		}
 		if p.Terminal {
-			return ociFail(1, fmt.Errorf("exec --process %s: a terminal is not supported yet", *processFile))
+			o.Terminal, terminalFlag = true, "the process file's terminal"
 		}
+		consoleSize = p.ConsoleSize
 		o.Args, o.Env, o.Cwd = p.Args, append(p.Env, env...), p.Cwd
 		o.User = &specs.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids}
 	} else {
@@ -343,6 +392,9 @@ func ociExec(store *state.Store, args []string) int {
 	}
 	if len(o.Args) == 0 {
 		return ociFail(1, errors.New("exec: no command (give CMD or --process)"))
+	}
+	if err := consoleRules("exec", *detach, o.Terminal, terminalFlag, *consoleSocket); err != nil {
+		return ociFail(1, err)
 	}
 	if *userFlag != "" {
 		uid, gid, _ := strings.Cut(*userFlag, ":")
@@ -360,12 +412,28 @@ func ociExec(store *state.Store, args []string) int {
 	if *pidFile != "" {
 		o.Started = func(pid int) { writePidFile(*pidFile, pid) }
 	}
-	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
-	code, err := engine.Exec(store, c.Id, o, stdio)
-	if err != nil {
-		if strings.Contains(err.Error(), "is not running") {
-			err = fmt.Errorf("%v: container not running", err)
+	execute := func(stdio container.Stdio) (int, error) {
+		code, err := engine.Exec(store, c.Id, o, stdio)
+		if err != nil && strings.Contains(err.Error(), "is not running") {
+			err = fmt.Errorf("%v: container not running", err) // runc's words
 		}
+		return code, err
+	}
+	if o.Terminal && !*detach {
+		return foregroundConsole(consoleSize, func(stdio container.Stdio, _ func()) (int, error) {
+			return execute(stdio)
+		})
+	}
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if o.Terminal {
+		var closeOurs func()
+		if stdio, closeOurs, err = socketConsole(*consoleSocket, consoleSize); err != nil {
+			return ociFail(1, fmt.Errorf("exec: %v", err))
+		}
+		defer closeOurs()
+	}
+	code, err := execute(stdio)
+	if err != nil {
 		return ociFail(code, err)
 	}
 	return code
@@ -428,6 +496,10 @@ func ociStart(store *state.Store, args []string) int {
 		c.State.Status, c.State.Running, c.State.StartedAt = state.StatusRunning, true, time.Now().UTC().Format(time.RFC3339Nano)
 		return nil
 	})
+	if c.Hooks != nil {
+		// Nobody monitors it: the poststart hooks are ours to run.
+		runStateHooks("poststart", c.Hooks.Poststart, c, "running")
+	}
 	return 0
 }
 
@@ -625,7 +697,20 @@ func ociDelete(store *state.Store, args []string) int {
 	if err := store.Remove(c.Id); err != nil && !errors.Is(err, state.ErrNotFound) {
 		return ociFail(1, err)
 	}
+	if c.Hooks != nil {
+		runStateHooks("poststop", c.Hooks.Poststop, c, "stopped")
+	}
 	return 0
+}
+
+// runStateHooks runs hooks that may fail without stopping anything
+// (poststart, poststop) with c's OCI state in status; a failure is a
+// warning, as the runtime spec asks.
+func runStateHooks(kind string, list []specs.Hook, c *state.Container, status string) {
+	st := hooks.State(ociName(c), status, c.State.Pid, c.Bundle, c.Annotations)
+	if err := hooks.Run(kind, list, st); err != nil {
+		logger.Warn(err.Error())
+	}
 }
 
 func ociList(store *state.Store, args []string) int {

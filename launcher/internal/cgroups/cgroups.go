@@ -70,38 +70,16 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 	c := &Cgroup{fs: fs, mode: l.Mode}
 	byMount := map[string]*hierarchy{}
 	for _, m := range l.mounts() {
-		h := &hierarchy{mount: m}
-		if m == l.V2 {
-			h.v2, h.ctrls, h.d = true, l.V2Controllers, v2Driver{fs: fs, r: r}
-		} else {
-			h.ctrls, h.d = l.v1Of(m), v1Driver{fs: fs}
-		}
 		base, err := l.base(m, parent)
 		if err != nil {
 			return nil, err
 		}
-		h.dir = filepath.Join(m, base, name)
+		h := l.hierarchy(fs, m, filepath.Join(m, base, name), r)
 		c.hs = append(c.hs, h)
 		byMount[m] = h
 	}
-	// A controller is bound to one hierarchy: v1 if mounted there, else v2.
-	for _, lm := range limiters {
-		if !lm.wanted(r) {
-			continue
-		}
-		switch {
-		case l.V1[lm.v1] != "":
-			h := byMount[l.V1[lm.v1]]
-			h.limits = append(h.limits, lm)
-		case l.V2 != "" && l.hasV2(lm.v2):
-			h := byMount[l.V2]
-			h.limits = append(h.limits, lm)
-		case l.V2 != "":
-			return nil, fmt.Errorf("%s: the %s controller is not available (not a cgroup v1 mount, not in %s)",
-				lm.flag(r), lm.v2, filepath.Join(l.V2, "cgroup.controllers"))
-		default:
-			return nil, fmt.Errorf("%s: the %s controller is not mounted", lm.flag(r), lm.v1)
-		}
+	if err := l.placeLimits(byMount, r); err != nil {
+		return nil, err
 	}
 	// Devices: v1 if mounted there, else a BPF program on cgroup2, which
 	// needs no controller.
@@ -140,12 +118,8 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 			return fail(err)
 		}
 	}
-	for _, h := range c.hs {
-		for _, lm := range h.limits {
-			if err := lm.set(h.d, setter{fs: fs, dir: h.dir}, r); err != nil {
-				return fail(err)
-			}
-		}
+	if err := writeLimits(fs, c.hs, r); err != nil {
+		return fail(err)
 	}
 	if devicesIn != nil {
 		if err := devicesIn.d.setDevices(setter{fs: fs, dir: devicesIn.dir}, devices); err != nil {
@@ -153,6 +127,68 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 		}
 	}
 	return c, nil
+}
+
+// hierarchy is the container's cgroup dir in the hierarchy mounted at m,
+// with the driver of its cgroup version.
+func (l *Layout) hierarchy(fs fsys, m, dir string, r *specs.LinuxResources) *hierarchy {
+	h := &hierarchy{mount: m, dir: dir}
+	if m == l.V2 {
+		h.v2, h.ctrls, h.d = true, l.V2Controllers, v2Driver{fs: fs, r: r}
+	} else {
+		h.ctrls, h.d = l.v1Of(m), v1Driver{fs: fs}
+	}
+	return h
+}
+
+// home returns the mount point of the hierarchy a controller (named v1
+// there, v2 in cgroup2) is bound to: v1 if mounted there, else cgroup2 if
+// it offers it, else "".
+func (l *Layout) home(v1, v2 string) string {
+	switch {
+	case l.V1[v1] != "":
+		return l.V1[v1]
+	case l.V2 != "" && l.hasV2(v2):
+		return l.V2
+	}
+	return ""
+}
+
+// placeLimits gives each hierarchy in byMount (by mount point) the
+// limiters r needs whose controller it holds (see home).
+func (l *Layout) placeLimits(byMount map[string]*hierarchy, r *specs.LinuxResources) error {
+	for _, lm := range limiters {
+		if !lm.wanted(r) {
+			continue
+		}
+		m := l.home(lm.v1, lm.v2)
+		switch {
+		case m == "" && l.V2 != "":
+			return fmt.Errorf("%s: the %s controller is not available (not a cgroup v1 mount, not in %s)",
+				lm.flag(r), lm.v2, filepath.Join(l.V2, "cgroup.controllers"))
+		case m == "":
+			return fmt.Errorf("%s: the %s controller is not mounted", lm.flag(r), lm.v1)
+		}
+		h := byMount[m]
+		if h == nil {
+			// Update only: the state names no cgroup of the container there.
+			return fmt.Errorf("%s: the container has no cgroup in %s, where the %s controller is", lm.flag(r), m, lm.v2)
+		}
+		h.limits = append(h.limits, lm)
+	}
+	return nil
+}
+
+// writeLimits writes every limit of r that placeLimits gave hs.
+func writeLimits(fs fsys, hs []*hierarchy, r *specs.LinuxResources) error {
+	for _, h := range hs {
+		for _, lm := range h.limits {
+			if err := lm.set(h.d, setter{fs: fs, dir: h.dir}, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // base returns the cgroup path (from the hierarchy's root) that the

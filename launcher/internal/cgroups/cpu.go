@@ -2,7 +2,9 @@ package cgroups
 
 import (
 	"math"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -64,4 +66,36 @@ func (d v2Driver) setCPU(s setter, c *specs.LinuxCPU) error {
 		v += " " + strconv.FormatUint(*c.Period, 10)
 	}
 	return s.set("--cpus", "cpu.max", v)
+}
+
+// defaultPeriod is the kernel's CFS period (µs) of a new cgroup.
+const defaultPeriod = 100000
+
+func (v1Driver) cpuNow(dir string) (quota int64, period uint64) {
+	quota, period = -1, defaultPeriod
+	if s, err := readString(filepath.Join(dir, "cpu.cfs_quota_us")); err == nil {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+			quota = n
+		}
+	}
+	if s, err := readString(filepath.Join(dir, "cpu.cfs_period_us")); err == nil {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
+			period = n
+		}
+	}
+	return quota, period
+}
+
+// cpuNow reads cpu.max, "QUOTA PERIOD" with "max" for no quota.
+func (v2Driver) cpuNow(dir string) (quota int64, period uint64) {
+	quota, period = -1, defaultPeriod
+	s, _ := readString(filepath.Join(dir, "cpu.max"))
+	q, p, _ := strings.Cut(s, " ")
+	if n, err := strconv.ParseInt(q, 10, 64); err == nil && n > 0 {
+		quota = n
+	}
+	if n, err := strconv.ParseUint(p, 10, 64); err == nil && n > 0 {
+		period = n
+	}
+	return quota, period
 }

@@ -29,6 +29,12 @@ type driver interface {
 	setPids(s setter, p *specs.LinuxPids) error
 	setIO(s setter, b *specs.LinuxBlockIO) error
 	setDevices(s setter, l *deviceList) error // devices.go
+
+	// The values now in force, for Update to keep what it is not given:
+	// the memory limit and memory+swap total (-1: none), the CFS quota
+	// (-1: none) and period.
+	memoryNow(dir string) (limit, total int64)
+	cpuNow(dir string) (quota int64, period uint64)
 }
 
 // limiter is one controller the container's limits may need.

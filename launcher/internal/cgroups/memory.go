@@ -88,10 +88,8 @@ func (d v1Driver) setMemory(s setter, m *specs.LinuxMemory) error {
 		if eff < 0 {
 			eff = math.MaxInt64
 		}
-		if cur, err := readString(memsw); err == nil {
-			if c, err := strconv.ParseInt(cur, 10, 64); err == nil && eff > c {
-				first, second = writeSwap, writeLimit
-			}
+		if cur := limitIn(memsw); cur >= 0 && eff > cur {
+			first, second = writeSwap, writeLimit
 		}
 	}
 	if err := first(); err != nil {
@@ -111,8 +109,11 @@ func (d v2Driver) setMemory(s setter, m *specs.LinuxMemory) error {
 		if err := s.set("--memory", "memory.max", bytesOrMax(*m.Limit)); err != nil {
 			return err
 		}
-		// v2 limits swap alone: memory.swap.max = total - memory.
-		if nz(m.Swap) && *m.Limit > 0 {
+		// v2 limits swap alone: memory.swap.max = total - memory. A total
+		// above 0 comes with a memory limit above 0 (validateMemory); -1
+		// lifts swap's limit whatever the memory's (Update: runc lifts
+		// both when the memory limit goes and swap is not given).
+		if nz(m.Swap) {
 			p := filepath.Join(s.dir, "memory.swap.max")
 			switch {
 			case *m.Swap > 0 && !exists(p):
@@ -132,4 +133,30 @@ func (d v2Driver) setMemory(s setter, m *specs.LinuxMemory) error {
 		return s.set("--memory-reservation", "memory.low", bytesOrMax(*m.Reservation))
 	}
 	return nil
+}
+
+// limitIn reads a limit file: a byte count, or -1 for no limit (v2's
+// "max", v1's huge page-aligned number, or no such file).
+func limitIn(file string) int64 {
+	s, err := readString(file)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n >= v1Unlimited {
+		return -1
+	}
+	return n
+}
+
+func (v1Driver) memoryNow(dir string) (limit, total int64) {
+	return limitIn(filepath.Join(dir, "memory.limit_in_bytes")), limitIn(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
+}
+
+func (v2Driver) memoryNow(dir string) (limit, total int64) {
+	limit, swap := limitIn(filepath.Join(dir, "memory.max")), limitIn(filepath.Join(dir, "memory.swap.max"))
+	if limit < 0 || swap < 0 {
+		return limit, -1
+	}
+	return limit, limit + swap
 }

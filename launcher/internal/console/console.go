@@ -1,11 +1,15 @@
 // Package console gives a container a pseudo-terminal (-t): the launcher
 // keeps the controlling side, the container gets the terminal side as its
 // stdio and controlling terminal, and the user's terminal runs raw so
-// that keys reach the container unchanged.
+// that keys reach the container unchanged. Under the OCI front the
+// controlling side may instead go to an engine over its console socket.
 package console
 
 import (
+	"fmt"
+	"net"
 	"os"
+	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -49,6 +53,36 @@ func (p *PTY) CopySize(from *os.File) error {
 		return err
 	}
 	return unix.IoctlSetWinsize(int(p.Control.Fd()), unix.TIOCSWINSZ, ws)
+}
+
+// SetSize gives the pty that f is either side of a window size of
+// rows×cols (runc's process.consoleSize).
+func SetSize(f *os.File, rows, cols uint16) error {
+	return unix.IoctlSetWinsize(int(f.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+}
+
+// SendControl hands the pty's controlling side to whoever listens on the
+// unix socket at socketPath, as runc answers --console-socket: one message
+// whose data is the fd's name and whose SCM_RIGHTS carries the one fd
+// (what containerd's go-runc Socket.ReceiveMaster reads). The receiver
+// gets its own copy; p keeps its fds.
+func SendControl(socketPath string, p *PTY) error {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	name := []byte(p.Control.Name())
+	rights := unix.UnixRights(int(p.Control.Fd()))
+	n, oobn, err := conn.WriteMsgUnix(name, rights, nil)
+	runtime.KeepAlive(p.Control) // its fd must stay open until sent
+	if err != nil {
+		return err
+	}
+	if n != len(name) || oobn != len(rights) {
+		return fmt.Errorf("short write to %s (%d of %d bytes)", socketPath, n, len(name))
+	}
+	return nil
 }
 
 // IsTerminal reports whether f is a terminal.

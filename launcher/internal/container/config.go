@@ -5,6 +5,8 @@
 // namespace, so all of them vanish with it: nothing to unmount afterwards.
 package container
 
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
 // Config is everything stage 2 needs, sent as JSON over a pipe: stage 2
 // must not look anything up on the host after it has unshared.
 type Config struct {
@@ -22,11 +24,15 @@ type Config struct {
 	ExtraHosts []string // lines appended to the container's /etc/hosts (--add-host)
 	RunHost    []File   // files for /run/host (systemd's Container Interface)
 	InitBinary string   // with --init: host path of our init, bound at /run/host/init
-	// ListenFDs is how many socket-activation sockets follow the error
-	// pipe; they reach the entry point as fds 3, 4, ...
+	// ListenFDs is how many fds (preserved ones, then socket-activation
+	// sockets) follow the error pipe; they reach the entry point as fds
+	// 3, 4, ...
 	ListenFDs int
 	// HostNetwork: no network namespace (--network host).
 	HostNetwork bool
+	// NetworkJoined: the network namespace is an existing one, joined by
+	// path, whose sysfs a user namespace's root may not mount either.
+	NetworkJoined bool
 	// UserNS: stage 2 is root only in its own user namespace, where it
 	// may not create device nodes or mount v1 cgroups or (on the host's
 	// network) sysfs; it binds the host's instead.
@@ -54,6 +60,27 @@ type Config struct {
 	// Cgroupfs is how /sys/fs/cgroup looks inside: the host's layout, each
 	// hierarchy rooted at the container's own cgroup (cgroup namespace).
 	Cgroupfs []CgroupMount
+	// Hooks are the OCI hooks stage 2 takes part in.
+	Hooks Hooks
+}
+
+// Hooks are the OCI hooks around stage 2's pivot into the container.
+type Hooks struct {
+	// PauseBeforePivot: once the container's mounts are made, stage 2
+	// writes hooksMark and waits until the launcher has run the
+	// prestart and createRuntime hooks (in the host's namespaces) and
+	// writes a byte on the config socket; EOF there means they failed.
+	PauseBeforePivot bool
+	// CreateContainer run in the container's namespaces before the
+	// pivot (their paths are the host's); StartContainer run after
+	// `start`, as the entry point would, just before its exec.
+	CreateContainer, StartContainer []specs.Hook
+	// ID, Pid (stage 2's, as the host sees it), Bundle and Annotations
+	// are the OCI state the hooks read on stdin.
+	ID          string
+	Pid         int
+	Bundle      string
+	Annotations map[string]string
 }
 
 // CgroupMount is one cgroup hierarchy mounted under /sys/fs/cgroup.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,9 @@ type Confinement struct {
 	// Rlimits are set exactly, before the capabilities go (raising a hard
 	// limit needs CAP_SYS_RESOURCE).
 	Rlimits []Rlimit
+	// OOMScoreAdj, when set, is written to /proc/self/oom_score_adj with
+	// the rlimits (a value below the launcher's needs CAP_SYS_RESOURCE).
+	OOMScoreAdj *int
 }
 
 // Rlimit is one setrlimit(2) resource with its soft and hard limits.
@@ -170,6 +174,11 @@ func confine(c *Confinement, setUser func() error) error {
 	for _, r := range c.Rlimits {
 		if err := unix.Setrlimit(r.Resource, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
 			return failf(CodeLauncher, "rlimit %s %d/%d: %v (raising a hard limit needs CAP_SYS_RESOURCE)", r.Name, r.Soft, r.Hard, err)
+		}
+	}
+	if c.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*c.OOMScoreAdj)), 0); err != nil {
+			return failf(CodeLauncher, "oomScoreAdj %d: %v (lowering it needs CAP_SYS_RESOURCE)", *c.OOMScoreAdj, errors.Unwrap(err))
 		}
 	}
 	if c.Caps != nil {

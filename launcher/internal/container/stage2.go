@@ -12,11 +12,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stdcontainer/stdcontainer/launcher/internal/hooks"
+
 	"github.com/stdcontainer/stdcontainer/launcher/internal/inroot"
 )
 
 // Stage2Arg0 marks the launcher binary re-executed as stage 2.
 const Stage2Arg0 = "stdcontainer-stage2"
+
+// Stage2Pdeathsig, as stage 2's first argument, asks it to set its
+// parent-death signal (SIGKILL) itself.
+const Stage2Pdeathsig = "--pdeathsig"
 
 // The fds the launcher hands to stage 2 (after stdin, stdout, stderr).
 const (
@@ -44,6 +50,9 @@ func Stage2() {
 	// after it (the cgroupfs mounts, the exec) must run on that same
 	// thread, or the container sees the launcher's cgroup as its root.
 	runtime.LockOSThread()
+	if len(os.Args) > 1 && os.Args[1] == Stage2Pdeathsig {
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	}
 	// Nothing of the launcher may stay readable through /proc/1/exe or
 	// /proc/1/mem while stage 2 runs (CVE-2019-5736); exec resets this.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -79,10 +88,19 @@ func reportAndExit(errPipe *os.File, err error) {
 }
 
 func stage2() error {
+	// A copy of the config socket outlives receiveConfig: with
+	// Hooks.PauseBeforePivot the launcher says on it when to go on.
+	resume, err := unix.FcntlInt(configFD, unix.F_DUPFD_CLOEXEC, 100)
+	if err != nil {
+		return failf(CodeLauncher, "keeping the config socket: %v", err)
+	}
 	var cfg Config
 	files, err := receiveConfig(&cfg)
 	if err != nil {
 		return failf(CodeLauncher, "reading the container config: %v", err)
+	}
+	if !cfg.Hooks.PauseBeforePivot {
+		unix.Close(resume)
 	}
 	idmappedImage := -1
 	if cfg.IDMappedImage {
@@ -105,8 +123,14 @@ func stage2() error {
 	if err != nil {
 		return err
 	}
-	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return failf(CodeLauncher, "sethostname %s: %v", cfg.Hostname, err)
+	if err := hooksBeforePivot(&cfg.Hooks, resume); err != nil {
+		return err
+	}
+	// Empty only in a joined UTS namespace, which keeps its name.
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return failf(CodeLauncher, "sethostname %s: %v", cfg.Hostname, err)
+		}
 	}
 	if err := pivotInto(root); err != nil {
 		return err
@@ -325,9 +349,9 @@ func mountProc(root string, _ *Config) error {
 }
 
 func mountSys(root string, cfg *Config) error {
-	if cfg.UserNS && cfg.HostNetwork {
-		// sysfs belongs to the network namespace's owner, here the
-		// host's: bind the host's /sys, read-only.
+	if cfg.UserNS && (cfg.HostNetwork || cfg.NetworkJoined) {
+		// sysfs belongs to the network namespace's owner, here not the
+		// container's: bind the host's /sys, read-only.
 		if err := unix.Mount("/sys", root+"/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return failf(CodeLauncher, "binding /sys: %v", err)
 		}
@@ -593,6 +617,38 @@ func mountOne(root string, m Mount) error {
 	return nil
 }
 
+// hooksBeforePivot waits, when asked, while the launcher runs the
+// runtime hooks (prestart, createRuntime), then runs the createContainer
+// hooks here, in the container's namespaces but before the pivot.
+func hooksBeforePivot(h *Hooks, resume int) error {
+	if h.PauseBeforePivot {
+		if _, err := reports.Write([]byte{hooksMark}); err != nil {
+			return failf(CodeLauncher, "reporting the container ready for its hooks: %v", err)
+		}
+		// The byte is resumeMark: what json.Decoder left unread of the
+		// config (its newline) may come first.
+		b := make([]byte, 1)
+		for {
+			n, err := unix.Read(resume, b)
+			if err == unix.EINTR || n == 1 && b[0] != resumeMark {
+				continue
+			}
+			if n != 1 {
+				return failf(CodeLauncher, "the runtime hooks failed")
+			}
+			break
+		}
+		unix.Close(resume)
+	}
+	if len(h.CreateContainer) == 0 {
+		return nil
+	}
+	if err := hooks.Run("createContainer", h.CreateContainer, hooks.State(h.ID, "creating", h.Pid, h.Bundle, h.Annotations)); err != nil {
+		return failf(CodeLauncher, "%v", err)
+	}
+	return nil
+}
+
 // pivotInto makes root the container's / and detaches the old root, so
 // nothing of the host's tree stays reachable.
 func pivotInto(root string) error {
@@ -665,6 +721,12 @@ func execEntry(cfg *Config) error {
 	if cfg.WaitStart {
 		if err := waitForStart(); err != nil {
 			return err
+		}
+	}
+	if h := &cfg.Hooks; len(h.StartContainer) > 0 {
+		// As runc: confined already, as the entry point will be.
+		if err := hooks.Run("startContainer", h.StartContainer, hooks.State(h.ID, "created", h.Pid, h.Bundle, h.Annotations)); err != nil {
+			return failf(CodeLauncher, "%v", err)
 		}
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +52,18 @@ type SpawnOptions struct {
 	// the child is the exec helper (no new namespaces), which enters
 	// that container instead of making one.
 	ExecInto *os.File
+	// Join are existing namespaces the container enters instead of new
+	// ones of their kinds (OCI linux.namespaces[].path: a Kubernetes
+	// pod's network, IPC and UTS, a podman network).
+	Join []JoinNamespace
+}
+
+// JoinNamespace is an existing namespace to join.
+type JoinNamespace struct {
+	// Kind is its CLONE_NEW* flag: CLONE_NEWNET, CLONE_NEWIPC,
+	// CLONE_NEWUTS or CLONE_NEWPID (whose first process stays PID 1).
+	Kind int
+	File *os.File // an nsfs file: /proc/PID/ns/net, /run/netns/NAME, ...
 }
 
 // IDMaps are a user namespace's uid and gid mappings.
@@ -159,7 +172,31 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 	if opts.CgroupDir != nil {
 		sys.UseCgroupFD, sys.CgroupFD = true, int(opts.CgroupDir.Fd())
 	}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{arg0}, &syscall.ProcAttr{
+	argv := []string{arg0}
+	if len(opts.Join) > 0 {
+		for _, ns := range opts.Join {
+			sys.Cloneflags &^= uintptr(ns.Kind)
+			if ns.Kind == unix.CLONE_NEWPID && sys.Pdeathsig != 0 {
+				// Born in a PID namespace it did not ask clone for, the
+				// child sees no parent (getppid 0), which Go's fork takes
+				// for a dead one and kills it: stage 2 asks for the
+				// signal itself. Were the launcher gone before, stage 2
+				// would find its config socket closed and exit.
+				sys.Pdeathsig = 0
+				argv = append(argv, Stage2Pdeathsig)
+			}
+		}
+		leave, err := enterNamespaces(opts.Join)
+		if err != nil {
+			configR.Close()
+			configW.Close()
+			errR.Close()
+			errW.Close()
+			return nil, &StartError{CodeLauncher, err.Error()}
+		}
+		defer leave()
+	}
+	pid, err := syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{
 		Env:   []string{},
 		Files: files,
 		Sys:   sys,
@@ -200,11 +237,14 @@ func (p *Pending) Start(cfg any, files ...*os.File) (*Process, error) {
 	return p.Running()
 }
 
-// Send hands stage 2 its config and files.
+// Send hands stage 2 its config and files. A Config whose
+// Hooks.PauseBeforePivot is set makes stage 2 wait for Resume.
 func (p *Pending) Send(cfg any, files ...*os.File) error {
 	p.started = true
 	err := sendConfig(p.configW, cfg, files)
-	p.configW.Close()
+	if c, ok := cfg.(*Config); !ok || !c.Hooks.PauseBeforePivot || err != nil {
+		p.configW.Close()
+	}
 	if err != nil {
 		p.errR.Close()
 		p.proc.Signal(syscall.SIGKILL)
@@ -216,11 +256,52 @@ func (p *Pending) Send(cfg any, files ...*os.File) error {
 
 // With Config.WaitStart stage 2 writes readyMark on the error pipe once
 // its container is created and it waits, and startMark when it is
-// released and about to exec; an error report may follow either.
+// released and about to exec; with Hooks.PauseBeforePivot, hooksMark
+// before either, once it waits for the runtime hooks. An error report may
+// follow any of them.
 const (
 	readyMark = 'R'
 	startMark = 'S'
+	hooksMark = 'H'
+	// resumeMark goes the other way, on the config socket: the runtime
+	// hooks ran.
+	resumeMark = 'G'
 )
+
+// PausedForHooks waits until stage 2, sent a Config with
+// Hooks.PauseBeforePivot, has made the container's mounts and waits for
+// the runtime hooks to run.
+func (p *Pending) PausedForHooks() error {
+	mark := make([]byte, 1)
+	if n, _ := p.errR.Read(mark); n == 1 && mark[0] == hooksMark {
+		return nil
+	} else if n == 1 {
+		p.early = mark
+	}
+	p.configW.Close()
+	_, err := p.Running()
+	if err == nil {
+		err = &StartError{CodeLauncher, "the container exited before its hooks ran"}
+	}
+	return err
+}
+
+// Resume lets a stage 2 paused for the runtime hooks go on, or, when the
+// hooks failed (hookErr), kills it and returns hookErr.
+func (p *Pending) Resume(hookErr error) error {
+	defer p.configW.Close()
+	if hookErr == nil {
+		_, err := p.configW.Write([]byte{resumeMark})
+		if err == nil {
+			return nil
+		}
+		hookErr = fmt.Errorf("resuming the container after its hooks: %v", err)
+	}
+	p.errR.Close()
+	p.proc.Signal(syscall.SIGKILL)
+	p.proc.Wait()
+	return &StartError{CodeLauncher, hookErr.Error()}
+}
 
 // Created waits until stage 2, sent a Config with WaitStart, has built
 // the container and waits before its exec (the OCI "created" state).
@@ -331,4 +412,51 @@ func (p *Process) Wait() int {
 		return 128 + int(ws.Signal())
 	}
 	return ws.ExitStatus()
+}
+
+// nsNames are the /proc/thread-self/ns entries of the namespaces a
+// container may join; for a PID namespace, the one children are born in.
+var nsNames = map[int]string{
+	unix.CLONE_NEWNET: "net", unix.CLONE_NEWIPC: "ipc", unix.CLONE_NEWUTS: "uts",
+	unix.CLONE_NEWPID: "pid_for_children",
+}
+
+// enterNamespaces moves the calling thread into join, so that the child
+// it clones next is born in them (setns in stage 2 could not reach the
+// PID namespace, nor every thread of a Go process); leave moves the
+// thread back. A thread that cannot go back stays locked, so the Go
+// runtime ends it with its goroutine instead of reusing it.
+func enterNamespaces(join []JoinNamespace) (leave func(), err error) {
+	runtime.LockOSThread()
+	var entered []*os.File // the thread's own namespaces, to go back to
+	leave = func() {
+		ok := true
+		for i := len(entered) - 1; i >= 0; i-- {
+			if unix.Setns(int(entered[i].Fd()), join[i].Kind) != nil {
+				ok = false
+			}
+			entered[i].Close()
+		}
+		if ok {
+			runtime.UnlockOSThread()
+		}
+	}
+	for _, ns := range join {
+		own, err := os.Open("/proc/thread-self/ns/" + nsNames[ns.Kind])
+		if err == nil {
+			err = unix.Setns(int(ns.File.Fd()), ns.Kind)
+			if err != nil {
+				own.Close()
+			}
+		}
+		if err != nil {
+			leave()
+			if err == unix.EINVAL {
+				err = fmt.Errorf("wrong kind of namespace (want %s)", strings.TrimSuffix(nsNames[ns.Kind], "_for_children"))
+			}
+			return nil, fmt.Errorf("joining namespace %s: %v", ns.File.Name(), err)
+		}
+		entered = append(entered, own)
+	}
+	return leave, nil
 }

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/inroot"
@@ -53,6 +55,7 @@ func config(s *spec.Spec, uuid string) (*container.Config, error) {
 		Terminal:    p.Terminal,
 		HostNetwork: s.Network == "host",
 	}
+	cfg.NetworkJoined = joins(s, specs.NetworkNamespace)
 	if cfg.Cwd == "" {
 		cfg.Cwd = "/"
 	}
@@ -136,7 +139,7 @@ func containerEnv(env []string, id, uuid, hostname string) []string {
 		has[k] = true
 	}
 	for _, kv := range []string{"PATH=" + spec.DefaultPath, "HOSTNAME=" + hostname} {
-		if k, _, _ := strings.Cut(kv, "="); !has[k] {
+		if k, v, _ := strings.Cut(kv, "="); !has[k] && v != "" { // no hostname: a joined UTS namespace
 			out = append(out, kv)
 		}
 	}

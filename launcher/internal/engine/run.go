@@ -45,8 +45,8 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		}
 		s.ID = id
 	}
-	if s.Hostname == "" {
-		s.Hostname = s.ID[:12]
+	if s.Hostname == "" && !joins(s, specs.UTSNamespace) {
+		s.Hostname = s.ID[:12] // a joined UTS namespace keeps its name
 	}
 	uuid := state.UUID(s.ID)
 	cfg, err := config(s, uuid)
@@ -74,9 +74,14 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	stdio.Sockets = append(stdio.Sockets, sockets.files...)
 	if n := len(stdio.Sockets); n > 0 {
 		names := append(append([]string(nil), s.InheritedSockets...), sockets.names...)
-		cfg.ListenFDs = n
 		cfg.Env = append(cfg.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1", "LISTEN_FDNAMES="+strings.Join(names, ":"))
 	}
+	preserved := make([]*os.File, s.PreserveFDs)
+	for i := range preserved {
+		preserved[i] = os.NewFile(uintptr(3+i), "preserved fd "+strconv.Itoa(3+i))
+	}
+	stdio.Sockets = append(preserved, stdio.Sockets...)
+	cfg.ListenFDs = len(stdio.Sockets)
 
 	// The cgroup exists, with its limits, before stage 2 does: stage 2 is
 	// born into it (v2) or moved into it (v1) before it gets its config, so
@@ -105,6 +110,12 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		}
 	}
 
+	join, err := openJoinedNamespaces(s)
+	if err != nil {
+		return failed(container.CodeLauncher, err)
+	}
+	defer closeJoined(join)
+
 	// The state entry is written while stage 2 starts up (a Go process,
 	// new namespaces) and joins the cgroup; stage 2 gets its config only
 	// once the entry exists, so a name already in use stops it in time.
@@ -114,7 +125,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	}
 	created := make(chan error, 1)
 	go func() { created <- store.Create(record) }()
-	spawn := container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork, Orphan: s.Orphan}
+	spawn := container.SpawnOptions{CgroupDir: cgroupDir, HostNetwork: cfg.HostNetwork, Orphan: s.Orphan, Join: join}
 	var createErr error
 	if s.UserNamespace() {
 		// --userns=auto leases its ids under the state entry, which must
@@ -210,8 +221,8 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		// OCI create: the container waits, fully built, for `start`.
 		proc, err = createThenStart(store, s, cfg, pending, withConfig, started)
 		started = nil // told at "created" already
-	} else {
-		proc, err = pending.Start(cfg, withConfig...)
+	} else if err = send(s, cfg, pending, withConfig); err == nil {
+		proc, err = pending.Running()
 	}
 	if err != nil {
 		var se *container.StartError
@@ -241,6 +252,10 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if started != nil {
 		<-running // whoever is told it started may look at the state at once
 		started(s.ID)
+	}
+	if s.Hooks != nil && len(s.Hooks.Poststart) > 0 {
+		<-running
+		runPoststart(s, proc.Pid)
 	}
 
 	code := waitForwarding(proc, sigs, stdio.Resize)
@@ -306,7 +321,7 @@ func create(store *state.Store, s *spec.Spec, cfg *container.Config, pending *co
 	}
 	defer fifo.Close()
 	cfg.WaitStart = true
-	if err := pending.Send(cfg, append(files, fifo)...); err != nil {
+	if err := send(s, cfg, pending, append(files, fifo)); err != nil {
 		os.Remove(fifoPath)
 		return err
 	}
@@ -390,6 +405,7 @@ func newRecord(s *spec.Spec, cfg *container.Config) *state.Container {
 		NetworkSettings: state.NetworkSettings{Mode: networkMode(s)},
 		Bundle:          s.Bundle,
 		Annotations:     s.Annotations,
+		Hooks:           s.Hooks,
 	}
 	applyResources(&c.HostConfig, s)
 	if pc := s.Process.Capabilities; pc != nil {

@@ -29,6 +29,7 @@ func confinement(s *spec.Spec, cfg *container.Config) error {
 		c.LastCap = lastCap()
 	}
 	c.NoNewPrivs = p.NoNewPrivileges
+	c.OOMScoreAdj = p.OOMScoreAdj
 	for _, r := range p.Rlimits {
 		resource, ok := rlimitResources[r.Type]
 		if !ok {

@@ -46,7 +46,7 @@ var mountOptions = []string{"bind", "rbind", "ro", "rw", "private", "rprivate", 
 
 // Features is `launcher features`: the runtime-spec features document
 // (features.md), stating what Parse accepts. Lists that are empty because
-// nothing is supported (hooks, seccomp's supportedFlags, memoryPolicy's
+// nothing is supported (seccomp's supportedFlags, memoryPolicy's
 // modes and flags) are written as [], which the format distinguishes from
 // an absent list ("unknown").
 func Features() ([]byte, error) {
@@ -86,7 +86,7 @@ func Features() ([]byte, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}
-	doc["hooks"] = []string{}
+	doc["hooks"] = HookKinds
 	linux := doc["linux"].(map[string]any)
 	linux["seccomp"].(map[string]any)["supportedFlags"] = []string{}
 	linux["memoryPolicy"] = map[string]any{"modes": []string{}, "flags": []string{}}

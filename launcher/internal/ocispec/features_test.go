@@ -2,6 +2,7 @@ package ocispec
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -33,10 +34,10 @@ func TestFeaturesDocument(t *testing.T) {
 	if f.OCIVersionMin != "1.0.0" || f.OCIVersionMax != "1.3.0" || specs.Version != "1.3.0" {
 		t.Errorf("versions %q to %q (specs-go %s)", f.OCIVersionMin, f.OCIVersionMax, specs.Version)
 	}
-	// Nothing supported is [], not absent ("unknown").
-	if hooks, ok := raw["hooks"].([]any); !ok || len(hooks) != 0 {
-		t.Errorf("hooks: %#v, want []", raw["hooks"])
+	if got := fmt.Sprint(raw["hooks"]); got != "[prestart createRuntime createContainer startContainer poststart poststop]" {
+		t.Errorf("hooks: %s, want all six kinds", got)
 	}
+	// Nothing supported is [], not absent ("unknown").
 	seccomp := raw["linux"].(map[string]any)["seccomp"].(map[string]any)
 	if flags, ok := seccomp["supportedFlags"].([]any); !ok || len(flags) != 0 {
 		t.Errorf("seccomp.supportedFlags: %#v, want []", seccomp["supportedFlags"])
@@ -152,7 +153,15 @@ func TestFeaturesAccepted(t *testing.T) {
 			c.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlag(flag)}}
 		})
 	}
-	refuses("a hook", func(c *specs.Spec) { c.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true"}}} })
+	for _, kind := range f.Hooks {
+		accepts("a "+kind+" hook", func(c *specs.Spec) {
+			data, _ := json.Marshal(map[string]any{kind: []specs.Hook{{Path: "/bin/true"}}})
+			c.Hooks = &specs.Hooks{}
+			if err := json.Unmarshal(data, c.Hooks); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 	refuses("intelRdt", func(c *specs.Spec) { c.Linux.IntelRdt = &specs.LinuxIntelRdt{} })
 	refuses("netDevices", func(c *specs.Spec) { c.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} })
 	refuses("an id-mapped mount", func(c *specs.Spec) {

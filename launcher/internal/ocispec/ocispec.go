@@ -14,13 +14,13 @@
 //   - process: args (required), env (NAME=VALUE), cwd (absolute), user
 //     uid/gid/additionalGids (username ignored), capabilities (names
 //     checked), noNewPrivileges, terminal, apparmorProfile, selinuxLabel,
-//     rlimits (types checked, soft ≤ hard) and oomScoreAdj are kept;
-//     consoleSize is ignored. Ambient capabilities that are not also
-//     permitted and inheritable are dropped: the kernel cannot raise them
-//     (runc warns and goes on; the engine would fail), so this changes
-//     nothing the container sees. user.umask, scheduler, ioPriority and
-//     execCPUAffinity are refused (not supported yet). rlimits are applied
-//     exactly; oomScoreAdj is kept but not applied yet.
+//     rlimits (types checked, soft ≤ hard, applied exactly), oomScoreAdj
+//     and consoleSize (the OCI front sizes the pty) are kept. Ambient
+//     capabilities that are not also permitted and inheritable are
+//     dropped: the kernel cannot raise them (runc warns and goes on; the
+//     engine would fail), so this changes nothing the container sees.
+//     user.umask, scheduler, ioPriority and execCPUAffinity are refused
+//     (not supported yet).
 //   - hostname is kept (at most 64 bytes); domainname is refused: the
 //     engine does not set one.
 //   - mounts (mounts.go): the standard /proc, /sys, /sys/fs/cgroup, /dev,
@@ -31,8 +31,9 @@
 //     the engine always makes them, so a config that omits one (asking
 //     to share the host's) is refused rather than given more isolation
 //     than it asked for. network listed → Network "private"; not listed →
-//     "host". user is kept with linux.uidMappings/gidMappings. time, and
-//     joining any namespace by path, are refused.
+//     "host". user is kept with linux.uidMappings/gidMappings. A path
+//     joins an existing network, ipc, uts or pid namespace (see joinable);
+//     joining any other kind, and time namespaces, are refused.
 //   - linux.cgroupsPath → CgroupParent (cgroup.go): the engine names the
 //     container's cgroup itself, so the last component is replaced.
 //   - linux.resources, maskedPaths, readonlyPaths, devices, seccomp,
@@ -50,7 +51,9 @@
 //   - linux.sysctl: only namespaced keys (IPC, fs.mqueue, net.* with a
 //     network namespace), written by the engine under the container's
 //     /proc/sys.
-//   - hooks, linux.mountLabel, intelRdt, memoryPolicy,
+//   - hooks: every kind is kept (paths absolute, timeouts above 0); the
+//     engine runs each where runc does (engine/hooks.go).
+//   - linux.mountLabel, intelRdt, memoryPolicy,
 //     personality, timeOffsets and netDevices are refused (not supported
 //     yet); so are the other platforms' sections (windows, solaris, vm, ...).
 //   - annotations are kept.
@@ -351,12 +354,26 @@ func checkHooks(h *specs.Hooks) error {
 		hooks []specs.Hook
 	}{{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
 		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop}} {
-		if len(kind.hooks) > 0 {
-			return fieldError("hooks."+kind.name, "hooks are not supported yet")
+		for i, h := range kind.hooks {
+			field := fmt.Sprintf("hooks.%s[%d]", kind.name, i)
+			if !filepath.IsAbs(h.Path) {
+				return fieldError(field+".path", "%s: want an absolute path", q(h.Path))
+			}
+			if h.Timeout != nil && *h.Timeout <= 0 {
+				return fieldError(field+".timeout", "%d: want a number of seconds above 0", *h.Timeout)
+			}
+			for _, kv := range h.Env {
+				if !strings.Contains(kv, "=") {
+					return fieldError(field+".env", "%s: want NAME=VALUE", q(kv))
+				}
+			}
 		}
 	}
 	return nil
 }
+
+// HookKinds are the hooks Parse accepts, in the order they run.
+var HookKinds = []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}
 
 // requiredNamespaces are made by the engine for every container, and a
 // config may not ask to share the host's. The cgroup namespace is made
@@ -385,7 +402,9 @@ func namespaces(l *specs.Linux) (string, error) {
 		}
 		seen[ns.Type] = true
 		if ns.Path != "" {
-			return "", fieldError(field, "joining a namespace by path is not supported")
+			if err := joinable(field, ns); err != nil {
+				return "", err
+			}
 		}
 	}
 	for _, t := range requiredNamespaces {
@@ -400,6 +419,23 @@ func namespaces(l *specs.Linux) (string, error) {
 		return "private", nil
 	}
 	return "host", nil
+}
+
+// joinable checks a namespace to join by path. The engine joins network,
+// IPC, UTS and PID namespaces (a Kubernetes pod's, a podman network's) by
+// setns before it clones the container; a Go process cannot setns into a
+// mount or user namespace, and the cgroup namespace is the container's
+// own cgroup.
+func joinable(field string, ns specs.LinuxNamespace) error {
+	switch ns.Type {
+	case specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.PIDNamespace:
+	default:
+		return fieldError(field+".path", "joining a %s namespace is not supported (only network, ipc, uts and pid)", ns.Type)
+	}
+	if !filepath.IsAbs(ns.Path) {
+		return fieldError(field+".path", "%s: not an absolute path", q(ns.Path))
+	}
+	return nil
 }
 
 // idMappings checks linux.uidMappings and gidMappings against the user

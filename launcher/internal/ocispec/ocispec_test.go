@@ -490,8 +490,14 @@ func TestRefusals(t *testing.T) {
 		{"commandLine", func(c *specs.Spec) { c.Process.CommandLine = "cmd.exe" }, "config.json: process.commandLine: Windows only"},
 		{"hostname", func(c *specs.Spec) { c.Hostname = strings.Repeat("h", 65) }, "config.json: hostname: "},
 		{"domainname", func(c *specs.Spec) { c.Domainname = "example.org" }, "config.json: domainname: not supported yet"},
-		{"hooks", func(c *specs.Spec) { c.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}} }, "config.json: hooks.poststop: hooks are not supported yet"},
-		{"prestart hooks", func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} }, "config.json: hooks.prestart: hooks are not supported yet"},
+		{"relative hook", func(c *specs.Spec) { c.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "true"}}} }, "config.json: hooks.poststop[0].path: true: want an absolute path"},
+		{"hook timeout 0", func(c *specs.Spec) {
+			zero := 0
+			c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}, {Path: "/bin/true", Timeout: &zero}}}
+		}, "config.json: hooks.prestart[1].timeout: 0: want a number of seconds above 0"},
+		{"hook env", func(c *specs.Spec) {
+			c.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/x", Env: []string{"A"}}}}
+		}, "config.json: hooks.startContainer[0].env: A: want NAME=VALUE"},
 		{"overlay mount", mount(specs.Mount{Destination: "/merged", Type: "overlay", Source: "overlay", Options: []string{"lowerdir=/a"}}), `config.json: mounts[7] (/merged): type overlay is not supported`},
 		{"nfs mount", mount(specs.Mount{Destination: "/nfs", Type: "nfs", Source: "server:/x"}), `config.json: mounts[7] (/nfs): type nfs is not supported`},
 		{"untyped mount", mount(specs.Mount{Destination: "/x", Source: "/x"}), `config.json: mounts[7] (/x): no type`},
@@ -511,8 +517,9 @@ func TestRefusals(t *testing.T) {
 		{"no ipc namespace", dropNamespace(specs.IPCNamespace), `config.json: linux.namespaces: no ipc namespace`},
 		{"no uts namespace", dropNamespace(specs.UTSNamespace), `config.json: linux.namespaces: no uts namespace`},
 		{"no ipc namespace", dropNamespace(specs.IPCNamespace), `config.json: linux.namespaces: no ipc namespace`},
-		{"namespace path", func(c *specs.Spec) { c.Linux.Namespaces[2].Path = "/proc/1/ns/ipc" }, "config.json: linux.namespaces[2]: joining a namespace by path is not supported"},
-		{"network namespace path", func(c *specs.Spec) { c.Linux.Namespaces[1].Path = "/run/netns/x" }, "config.json: linux.namespaces[1]: joining a namespace by path is not supported"},
+		{"mount namespace path", func(c *specs.Spec) { c.Linux.Namespaces[4].Path = "/proc/1/ns/mnt" }, "config.json: linux.namespaces[4].path: joining a mount namespace is not supported (only network, ipc, uts and pid)"},
+		{"cgroup namespace path", func(c *specs.Spec) { c.Linux.Namespaces[5].Path = "/proc/1/ns/cgroup" }, "config.json: linux.namespaces[5].path: joining a cgroup namespace is not supported"},
+		{"relative namespace path", func(c *specs.Spec) { c.Linux.Namespaces[1].Path = "netns/x" }, "config.json: linux.namespaces[1].path: netns/x: not an absolute path"},
 		{"time namespace", addNamespace(specs.TimeNamespace), "config.json: linux.namespaces[6]: time namespaces are not supported yet"},
 		{"unknown namespace", addNamespace("net"), "config.json: linux.namespaces[6]: unknown namespace type net"},
 		{"namespace twice", addNamespace(specs.PIDNamespace), "config.json: linux.namespaces[6]: pid namespace is listed twice"},

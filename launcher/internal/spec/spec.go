@@ -65,6 +65,10 @@ type Spec struct {
 	// InheritedSockets names the sockets the launcher itself was passed by
 	// socket activation (LISTEN_FDNAMES), which go to the container first.
 	InheritedSockets []string
+	// PreserveFDs passes the launcher's fds 3 .. 3+PreserveFDs-1 on to the
+	// entry point as the same numbers (OCI --preserve-fds), before any
+	// socket-activation sockets.
+	PreserveFDs int
 }
 
 // NAT is the container's place on the NAT network; zero values mean the

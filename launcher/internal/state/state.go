@@ -121,6 +121,9 @@ type Container struct {
 	// `state` (the OCI state's bundle and annotations).
 	Bundle      string            `json:",omitempty"`
 	Annotations map[string]string `json:",omitempty"`
+	// Hooks are its OCI hooks: `start` runs the poststart ones (for a
+	// container nobody monitors), `delete` the poststop ones.
+	Hooks *specs.Hooks `json:",omitempty"`
 }
 
 // State is the container's run state, as in docker inspect.

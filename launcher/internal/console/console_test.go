@@ -1,0 +1,126 @@
+package console
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func openPTY(t *testing.T) *PTY {
+	t.Helper()
+	p, err := Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { p.Control.Close(); p.Terminal.Close() })
+	return p
+}
+
+// receiveOne reads one message with one SCM_RIGHTS fd, as go-runc's
+// recvFd does, and returns the message's data and the fd.
+func receiveOne(t *testing.T, conn *net.UnixConn) (string, *os.File) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	data := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(data, oob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oobn != len(oob) {
+		t.Fatalf("control data of %d bytes, want %d (one fd)", oobn, len(oob))
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages %v, %v: want one", msgs, err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("fds %v, %v: want one", fds, err)
+	}
+	return string(data[:n]), os.NewFile(uintptr(fds[0]), string(data[:n]))
+}
+
+func TestSendControl(t *testing.T) {
+	p := openPTY(t)
+	socketPath := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socketPath, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// The listener's backlog takes the connection and the message before
+	// anyone accepts, as with an engine that accepts once create returns.
+	if err := SendControl(socketPath, p); err != nil {
+		t.Fatal(err)
+	}
+	l.SetDeadline(time.Now().Add(5 * time.Second))
+	conn, err := l.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	name, got := receiveOne(t, conn)
+	defer got.Close()
+	if name != "/dev/ptmx" {
+		t.Errorf("message data %q, want the controlling side's name /dev/ptmx (as runc sends)", name)
+	}
+	// A pty's controlling side, the same pty: TIOCGPTN names its terminal.
+	want, err := unix.IoctlGetInt(int(p.Control.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := unix.IoctlGetInt(int(got.Fd()), unix.TIOCGPTN); err != nil || n != want {
+		t.Fatalf("TIOCGPTN on the received fd: %d, %v; want %d", n, err, want)
+	}
+	// Ours may go: the receiver's copy alone carries the terminal's output.
+	p.Control.Close()
+	if _, err := p.Terminal.WriteString("ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The fd is in blocking mode (it shares its open file with ours):
+	// poll, so that a missing write fails the test instead of hanging it.
+	fds := []unix.PollFd{{Fd: int32(got.Fd()), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 5000); n != 1 || err != nil {
+		t.Fatalf("the received fd is not readable after the terminal side wrote (poll %d, %v)", n, err)
+	}
+	buf := make([]byte, 64)
+	n, err := got.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "ping") {
+		t.Fatalf("read %q, %v from the received fd; want what the terminal side wrote", buf[:n], err)
+	}
+}
+
+func TestSendControlNoListener(t *testing.T) {
+	p := openPTY(t)
+	err := SendControl(filepath.Join(t.TempDir(), "missing.sock"), p)
+	if err == nil {
+		t.Fatal("sending to a socket path nobody listens on succeeded")
+	}
+}
+
+func TestSetSize(t *testing.T) {
+	p := openPTY(t)
+	if err := SetSize(p.Control, 24, 80); err != nil {
+		t.Fatal(err)
+	}
+	// The terminal side, which the container holds, sees it.
+	ws, err := unix.IoctlGetWinsize(int(p.Terminal.Fd()), unix.TIOCGWINSZ)
+	if err != nil || ws.Row != 24 || ws.Col != 80 {
+		t.Fatalf("window size %+v, %v; want 24 rows, 80 columns", ws, err)
+	}
+	// And the other way round: the OCI front sizes a foreground pty
+	// through the terminal side, the only one it holds there.
+	if err := SetSize(p.Terminal, 50, 132); err != nil {
+		t.Fatal(err)
+	}
+	ws, err = unix.IoctlGetWinsize(int(p.Control.Fd()), unix.TIOCGWINSZ)
+	if err != nil || ws.Row != 50 || ws.Col != 132 {
+		t.Fatalf("window size %+v, %v; want 50 rows, 132 columns", ws, err)
+	}
+}
