@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stdcontainer/stdcontainer/build/importer/imagetest"
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 )
 
 type layerEntry = imagetest.Entry
@@ -295,12 +296,12 @@ func TestFromInterruptLeavesNothing(t *testing.T) {
 	// zeros that still count in the digest (which we never reach).
 	img := imagetest.Image{Layers: []imagetest.Layer{{Tar: imagetest.Tar(layerEntry{Name: "f", Data: "x"})}}}
 	layout := imagetest.Layout{}
-	layer := layout.Blob("application/vnd.oci.image.layer.v1.tar", img.Layers[0].Tar)
+	layer := layout.Blob(ocilayout.MediaTypeLayer, img.Layers[0].Tar)
 	layer.Size = 64 << 30
-	layout.SetIndex(layout.JSONBlob("application/vnd.oci.image.manifest.v1+json", map[string]any{
-		"schemaVersion": 2,
-		"config":        layout.Blob("application/vnd.oci.image.config.v1+json", imagetest.ConfigJSON(img)),
-		"layers":        []imagetest.Descriptor{layer},
+	layout.SetIndex(layout.JSONBlob(ocilayout.MediaTypeManifest, ocilayout.Manifest{
+		Config:        layout.Blob(ocilayout.MediaTypeConfig, imagetest.ConfigJSON(img)),
+		Layers:        []ocilayout.Descriptor{layer},
+		SchemaVersion: 2,
 	}))
 	src := filepath.Join(dir, "layout")
 	layout.WriteDir(t, src)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 )
 
 func TestTagRefusals(t *testing.T) {
@@ -74,20 +76,15 @@ func ociImageConfig(t *testing.T, file string) (tag string, config map[string]an
 			t.Fatalf("blob %s: %v", digest, err)
 		}
 	}
-	var index struct {
-		Manifests []struct {
-			Digest      string
-			Annotations map[string]string
-		}
-	}
+	var index ocilayout.Index
 	if err := json.Unmarshal(files["index.json"], &index); err != nil || len(index.Manifests) != 1 {
 		t.Fatalf("index.json %s: %v", files["index.json"], err)
 	}
-	var manifest struct{ Config struct{ Digest string } }
+	var manifest ocilayout.Manifest
 	blob(index.Manifests[0].Digest, &manifest)
 	var image struct{ Config map[string]any }
 	blob(manifest.Config.Digest, &image)
-	return index.Manifests[0].Annotations["org.opencontainers.image.ref.name"], image.Config
+	return index.Manifests[0].Annotations[ocilayout.AnnotationRefName], image.Config
 }
 
 func TestOCIImageConfig(t *testing.T) {

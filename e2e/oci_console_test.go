@@ -179,8 +179,8 @@ func TestOCIConsoleSocket(t *testing.T) {
 	})
 
 	// create: PID 1 gets the pty, sized by process.consoleSize, as its
-	// controlling terminal; the pty comes from the host's devpts, so its
-	// name in the container is /dev/console (runc's would be /dev/pts/0).
+	// controlling terminal; the pty is made in the container's devpts, so
+	// its name there is /dev/pts/0, as under runc (and /dev/console is it).
 	bundle := terminalBundle(t, runtime, 24, 80, "sh", "-c", terminalScript+`; exec sleep 60`)
 	l, socket := consoleSocket(t)
 	if _, stderr, code := ociRun(t, runtime, root, "create", "--console-socket", socket, "--bundle", bundle, "tty-1"); code != 0 {
@@ -195,7 +195,7 @@ func TestOCIConsoleSocket(t *testing.T) {
 		t.Fatalf("start: exit %d %s", code, stderr)
 	}
 	text := pty.expect(t, `hello\n`)
-	for _, want := range []string{"/dev/console\n", "24 80\n", "ctty=yes\n"} {
+	for _, want := range []string{"/dev/pts/0\n", "24 80\n", "ctty=yes\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PID 1's terminal output %q lacks %q", text, want)
 		}
@@ -206,20 +206,18 @@ func TestOCIConsoleSocket(t *testing.T) {
 		t.Fatalf("after the exchange: %s, want running (sleeping)", status)
 	}
 
-	// exec -t --detach: the command's own pty, its controlling terminal.
-	// That pty is from the host's devpts and is not PID 1's /dev/console,
-	// so it has no name in the container (tty says "not a tty", where
-	// runc's, from the container's devpts, is /dev/pts/N); with no
-	// consoleSize its size is 0x0, which busybox's stty size refuses.
+	// exec -t --detach: the command's own pty, its controlling terminal,
+	// the container's next /dev/pts/N; with no consoleSize its size is
+	// 0x0, which busybox's stty size refuses.
 	l2, socket2 := consoleSocket(t)
-	execScript := `if test -t 0 && test -t 1; then echo stdio=terminal; fi; if (: </dev/tty) 2>/dev/null; then echo ctty=yes; fi; echo hello; read x; echo got $x`
+	execScript := `tty; if test -t 0 && test -t 1; then echo stdio=terminal; fi; if (: </dev/tty) 2>/dev/null; then echo ctty=yes; fi; echo hello; read x; echo got $x`
 	if _, stderr, code := ociRun(t, runtime, root, "exec", "--detach", "-t", "--console-socket", socket2, "tty-1", "sh", "-c", execScript); code != 0 {
 		t.Fatalf("exec -t --console-socket: exit %d %s", code, stderr)
 	}
 	execPty := receiveConsole(t, l2)
 	text = execPty.expect(t, `hello\n`)
-	if !strings.Contains(text, "stdio=terminal\n") || !strings.Contains(text, "ctty=yes\n") {
-		t.Errorf("exec's terminal output %q: want stdio=terminal and ctty=yes", text)
+	if !strings.Contains(text, "/dev/pts/1\n") || !strings.Contains(text, "stdio=terminal\n") || !strings.Contains(text, "ctty=yes\n") {
+		t.Errorf("exec's terminal output %q: want /dev/pts/1, stdio=terminal and ctty=yes", text)
 	}
 	execPty.write(t, "def\n")
 	execPty.expect(t, `got def\n`)
@@ -247,8 +245,8 @@ func TestOCIConsoleSocket(t *testing.T) {
 	own.add(root)
 	runPty := receiveConsole(t, l4)
 	text = runPty.expect(t, `hello\n`)
-	if !strings.Contains(text, "/dev/console\n") || !strings.Contains(text, "ctty=yes\n") {
-		t.Errorf("run --detach's terminal output %q: want /dev/console and ctty=yes", text)
+	if !strings.Contains(text, "/dev/pts/0\n") || !strings.Contains(text, "ctty=yes\n") {
+		t.Errorf("run --detach's terminal output %q: want /dev/pts/0 and ctty=yes", text)
 	}
 	runPty.write(t, "jkl\n")
 	runPty.expect(t, `got jkl\n`)
@@ -279,7 +277,7 @@ func TestOCIConsoleForeground(t *testing.T) {
 	if code != 3 {
 		t.Errorf("run with a terminal: exit %d %s, want 3", code, stderr)
 	}
-	for _, want := range []string{"/dev/console\n", "24 80\n", "ctty=yes\n"} {
+	for _, want := range []string{"/dev/pts/0\n", "24 80\n", "ctty=yes\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run with a terminal printed %q, lacks %q", out, want)
 		}

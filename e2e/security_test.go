@@ -599,4 +599,11 @@ func TestExecTerminal(t *testing.T) {
 	if code != 4 || !strings.Contains(text, "33 77\n") || !strings.Contains(text, "terminal\n") {
 		t.Errorf("exec -it: exit %d, output %q; want 4, 33 77 and a terminal", code, text)
 	}
+	// Another user's command gets a terminal of its own in the container's
+	// devpts, which it owns and can reopen by name (as with docker).
+	text, code = onPTY(t, 33, 77, bin.launcher, "--root", st, "exec", "-it", "-u", "1000", "tty", "sh", "-c",
+		`t=$(tty); echo "name=$t"; ls -ln "$t" | tr -s ' ' | cut -d' ' -f3; echo reopened >"$t"`)
+	if code != 0 || !strings.Contains(text, "name=/dev/pts/") || !strings.Contains(text, "\n1000\n") || !strings.Contains(text, "reopened\n") {
+		t.Errorf("exec -it -u 1000: exit %d, output %q; want its /dev/pts/N, owned by 1000, reopened", code, text)
+	}
 }

@@ -37,7 +37,7 @@ func execCommand(store *state.Store, ref string, r *cli.Run) int {
 		}
 		return code
 	}
-	return withTerminal(r.Interactive, func(stdio container.Stdio, _ func()) (int, error) {
+	return withTerminal(r.Interactive, func(stdio container.Stdio) (int, error) {
 		return engine.Exec(store, ref, o, stdio)
 	})
 }

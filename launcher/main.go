@@ -19,7 +19,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/console"
@@ -216,25 +219,28 @@ func ourStdio(interactive bool) (container.Stdio, func(), error) {
 
 // runWithTerminal is `run -t`.
 func runWithTerminal(store *state.Store, s *spec.Spec, interactive bool) int {
-	return withTerminal(interactive, func(stdio container.Stdio, release func()) (int, error) {
-		return engine.Run(store, s, stdio, func(string) { release() })
+	return withTerminal(interactive, func(stdio container.Stdio) (int, error) {
+		return engine.Run(store, s, stdio, nil)
 	})
 }
 
-// withTerminal runs body with a new pty as its stdio, copied to and from
-// ours; with interactive and a terminal on stdin, ours runs raw. body
-// calls release once the container holds the terminal side: ours must
-// go, so that the copy ends when the container's last holder exits.
-func withTerminal(interactive bool, body func(stdio container.Stdio, release func()) (int, error)) int {
-	pty, err := console.Open()
+// withTerminal runs body with a terminal copied to and from ours; with
+// interactive and a terminal on stdin, ours runs raw. The pty is made in
+// the container, from its own devpts (so the process sees /dev/pts/N, as
+// under docker), and its controlling side comes back to us over a socket
+// pair, as an engine's console socket would get it.
+func withTerminal(interactive bool, body func(stdio container.Stdio) (int, error)) int {
+	ours, theirs, err := socketPair()
 	if err != nil {
-		return fail(exitLauncher, fmt.Errorf("-t: allocating a pseudo-terminal: %v", err))
+		return fail(exitLauncher, fmt.Errorf("-t: %v", err))
 	}
-	defer pty.Control.Close()
-	stdio := container.Stdio{In: pty.Terminal, Out: pty.Terminal, Err: pty.Terminal, Terminal: true}
-	if console.IsTerminal(os.Stdin) {
-		pty.CopySize(os.Stdin)
-		stdio.Resize = func() { pty.CopySize(os.Stdin) }
+	defer ours.Close()
+	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ConsoleSocket: theirs}
+	userTerminal := console.IsTerminal(os.Stdin)
+	if userTerminal {
+		if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+			stdio.ConsoleRows, stdio.ConsoleCols = ws.Row, ws.Col
+		}
 		if interactive {
 			restore, err := console.MakeRaw(os.Stdin)
 			if err != nil {
@@ -243,13 +249,29 @@ func withTerminal(interactive bool, body func(stdio container.Stdio, release fun
 			defer restore()
 		}
 	}
-	if interactive {
-		go io.Copy(pty.Control, os.Stdin)
+	var control atomic.Pointer[os.File]
+	if userTerminal {
+		stdio.Resize = func() {
+			if c := control.Load(); c != nil {
+				console.CopySize(c, os.Stdin)
+			}
+		}
 	}
 	output := make(chan struct{})
-	go func() { io.Copy(os.Stdout, pty.Control); close(output) }()
-	code, err := body(stdio, func() { pty.Terminal.Close() })
-	pty.Terminal.Close()
+	go func() {
+		defer close(output)
+		c, err := console.Receive(ours)
+		if err != nil {
+			return // the container never made its terminal: body says why
+		}
+		control.Store(c)
+		if interactive {
+			go io.Copy(c, os.Stdin)
+		}
+		io.Copy(os.Stdout, c) // ends when the container's last holder exits
+	}()
+	code, err := body(stdio)
+	theirs.Close() // the receiver's EOF, should the container not have sent
 	select {
 	case <-output:
 	case <-time.After(2 * time.Second):
@@ -258,6 +280,15 @@ func withTerminal(interactive bool, body func(stdio container.Stdio, release fun
 		return fail(code, err)
 	}
 	return code
+}
+
+// socketPair is a connected pair of unix stream sockets (close-on-exec).
+func socketPair() (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "console"), os.NewFile(uintptr(fds[1]), "console-socket"), nil
 }
 
 // inheritedSockets are the fds sd_listen_fds(3) would return: 3, 4, ...

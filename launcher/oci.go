@@ -296,8 +296,8 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 			}
 		}
 		if terminal {
-			return foregroundConsole(s.Process.ConsoleSize, func(stdio container.Stdio, release func()) (int, error) {
-				return engine.Run(store, s, stdio, func(id string) { release(); started(id) })
+			return foregroundConsole(s.Process.ConsoleSize, func(stdio container.Stdio) (int, error) {
+				return engine.Run(store, s, stdio, started)
 			})
 		}
 		stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
@@ -384,7 +384,7 @@ func ociExec(store *state.Store, args []string) int {
 		if p.Terminal {
 			o.Terminal, terminalFlag = true, "the process file's terminal"
 		}
-		consoleSize = p.ConsoleSize
+		consoleSize, o.ConsoleSize = p.ConsoleSize, p.ConsoleSize
 		o.Args, o.Env, o.Cwd = p.Args, append(p.Env, env...), p.Cwd
 		o.User = &specs.User{UID: p.User.UID, GID: p.User.GID, AdditionalGids: p.User.AdditionalGids}
 	} else {
@@ -420,9 +420,7 @@ func ociExec(store *state.Store, args []string) int {
 		return code, err
 	}
 	if o.Terminal && !*detach {
-		return foregroundConsole(consoleSize, func(stdio container.Stdio, _ func()) (int, error) {
-			return execute(stdio)
-		})
+		return foregroundConsole(consoleSize, execute)
 	}
 	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	if o.Terminal {

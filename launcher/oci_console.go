@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,12 +14,11 @@ import (
 
 // Terminals under the OCI front, by runc's rules. A process that runs
 // detached (create, run --detach, exec --detach) with a terminal gets a
-// new pty whose controlling side goes to the engine over --console-socket;
-// one in the foreground (run, exec) gets a pty copied to and from our
-// stdio, as `launcher run -t` does. Either way the pty comes from the
-// host's devpts, so the container's PID 1 sees it as /dev/console (bound
-// there), not as one of its own /dev/pts: `tty` prints /dev/console where
-// under runc it prints /dev/pts/0.
+// new pty made in the container, from its own devpts, whose controlling
+// side goes to the engine over --console-socket: `tty` prints
+// /dev/pts/0, as under runc. One in the foreground (run, exec) gets a pty
+// from the host's devpts copied to and from our stdio, as `launcher run
+// -t` does; PID 1 sees that one as /dev/console (bound there).
 
 // consoleRules are runc's checks of --console-socket against detaching
 // and a terminal, with runc's words (engines and scripts know them).
@@ -36,55 +37,49 @@ func consoleRules(cmd string, detach, terminal bool, terminalFlag, socketPath st
 	return nil
 }
 
-// socketConsole allocates the pty of a detached process, sized as size
-// says (nil: the kernel's default), and sends its controlling side to
-// the engine listening at socketPath before anything else is made, so
-// that a bad socket leaves nothing to undo. The process gets the stdio
-// returned, the terminal side; done closes our copy once it holds its own.
+// socketConsole connects to the engine's console socket for a detached
+// process, before anything else is made, so that a bad socket leaves
+// nothing to undo. The process's terminal is then made in the container
+// (its own /dev/pts/N, as under runc) and its controlling side sent to
+// the engine; size, checked here, sizes it. done closes our connection.
 func socketConsole(socketPath string, size *specs.Box) (stdio container.Stdio, done func(), err error) {
-	pty, err := console.Open()
-	if err != nil {
-		return stdio, nil, fmt.Errorf("--console-socket: allocating a pseudo-terminal: %v", err)
-	}
-	defer pty.Control.Close() // the engine holds its own copy
-	if err := setConsoleSize(pty.Control, size); err != nil {
-		pty.Terminal.Close()
+	if err := checkConsoleSize(size); err != nil {
 		return stdio, nil, err
 	}
-	if err := console.SendControl(socketPath, pty); err != nil {
-		pty.Terminal.Close()
-		return stdio, nil, fmt.Errorf("--console-socket %s: sending the terminal: %v", socketPath, err)
+	conn, err := console.Dial(socketPath)
+	if err != nil {
+		return stdio, nil, fmt.Errorf("--console-socket %s: %v", socketPath, unwrapNetError(err))
 	}
-	stdio = container.Stdio{In: pty.Terminal, Out: pty.Terminal, Err: pty.Terminal, Terminal: true}
-	return stdio, func() { pty.Terminal.Close() }, nil
+	stdio = container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ConsoleSocket: conn}
+	return stdio, func() { conn.Close() }, nil
 }
 
 // foregroundConsole runs body with a new pty as its stdio, copied to and
 // from ours with ours raw, as `launcher run -t` does (runc always
 // forwards stdin to a foreground terminal). When our stdin is a terminal
-// its size is the pty's, as runc resizes to it; otherwise size applies.
-func foregroundConsole(size *specs.Box, body func(stdio container.Stdio, release func()) (int, error)) int {
-	return withTerminal(true, func(stdio container.Stdio, release func()) (int, error) {
-		if !console.IsTerminal(os.Stdin) {
-			if err := setConsoleSize(stdio.In, size); err != nil {
-				return 1, err
-			}
-		}
-		return body(stdio, release)
-	})
+// its size is the pty's, as runc resizes to it; otherwise size applies
+// (the engine gives it to the container's terminal).
+func foregroundConsole(size *specs.Box, body func(stdio container.Stdio) (int, error)) int {
+	if err := checkConsoleSize(size); err != nil {
+		return ociFail(1, err)
+	}
+	return withTerminal(true, body)
 }
 
-// setConsoleSize applies process.consoleSize to the pty f is a side of;
-// like runc, only a size with both dimensions.
-func setConsoleSize(f *os.File, size *specs.Box) error {
-	if size == nil || size.Height == 0 || size.Width == 0 {
-		return nil
-	}
-	if size.Height > 0xffff || size.Width > 0xffff {
+// checkConsoleSize refuses a size no terminal can have.
+func checkConsoleSize(size *specs.Box) error {
+	if size != nil && (size.Height > 0xffff || size.Width > 0xffff) {
 		return fmt.Errorf("process.consoleSize %dx%d: too large for a terminal (at most 65535 each)", size.Height, size.Width)
 	}
-	if err := console.SetSize(f, uint16(size.Height), uint16(size.Width)); err != nil {
-		return fmt.Errorf("process.consoleSize: %v", err)
-	}
 	return nil
+}
+
+// unwrapNetError is the cause of a failed dial, without Go's "dial unix"
+// prefix.
+func unwrapNetError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 )
 
 // pickDocker chooses an image of a docker-save archive by Options.Ref
@@ -17,11 +19,7 @@ func (im *importer) pickDocker() (*Image, []layerBlob, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var entries []struct {
-		Config   string   `json:"Config"`
-		RepoTags []string `json:"RepoTags"`
-		Layers   []string `json:"Layers"`
-	}
+	var entries []ocilayout.DockerManifest
 	if err := json.Unmarshal(data, &entries); err != nil {
 		return nil, nil, fmt.Errorf("manifest.json: %v", err)
 	}

@@ -56,6 +56,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 	"github.com/stdcontainer/stdcontainer/build/plan"
 )
 
@@ -178,21 +179,7 @@ func (im *importer) pick() (*Image, []layerBlob, error) {
 
 // parseConfig reads an image config and checks it lists n layers.
 func parseConfig(data []byte, n int) (Config, []string, error) {
-	var c struct {
-		Architecture string `json:"architecture"`
-		OS           string `json:"os"`
-		Config       struct {
-			Env        []string `json:"Env"`
-			Entrypoint []string `json:"Entrypoint"`
-			Cmd        []string `json:"Cmd"`
-			WorkingDir string   `json:"WorkingDir"`
-			User       string   `json:"User"`
-		} `json:"config"`
-		RootFS struct {
-			Type    string   `json:"type"`
-			DiffIDs []string `json:"diff_ids"`
-		} `json:"rootfs"`
-	}
+	var c ocilayout.ImageConfig
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, nil, fmt.Errorf("image config: %v", err)
 	}

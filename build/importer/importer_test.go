@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stdcontainer/stdcontainer/build/importer/imagetest"
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 	"github.com/stdcontainer/stdcontainer/build/plan"
 )
 
@@ -255,7 +256,7 @@ func TestNestedIndexPicksPlatform(t *testing.T) {
 	arm := layout.Manifest(imagetest.Image{Arch: "arm64", Layers: []imagetest.Layer{{Tar: imagetest.Tar(E{Name: "arch", Data: "arm64"})}}})
 	amd := layout.Manifest(imagetest.Image{Arch: "amd64", Layers: []imagetest.Layer{{Tar: imagetest.Tar(E{Name: "arch", Data: "amd64"})}}})
 	attestation := layout.Blob("application/vnd.oci.image.manifest.v1+json", []byte(`{}`))
-	attestation.Platform = &imagetest.Platform{Architecture: "unknown", OS: "unknown"}
+	attestation.Platform = &ocilayout.Platform{Architecture: "unknown", OS: "unknown"}
 	idx := layout.Index(attestation, arm, amd)
 	idx.Annotations = map[string]string{"org.opencontainers.image.ref.name": "multi:1"}
 	layout.SetIndex(idx)
@@ -293,35 +294,35 @@ func dir(t *testing.T, layout imagetest.Layout) string {
 }
 
 func TestDigestMismatchRefused(t *testing.T) {
-	base := func() (imagetest.Layout, imagetest.Descriptor) {
+	base := func() (imagetest.Layout, ocilayout.Descriptor) {
 		layout := imagetest.Layout{}
 		d := layout.Manifest(imagetest.Image{Layers: []imagetest.Layer{{Compression: "gzip", Tar: imagetest.Tar(E{Name: "etc/passwd", Data: "root"})}}})
 		layout.SetIndex(d)
 		return layout, d
 	}
-	manifestOf := func(layout imagetest.Layout, d imagetest.Descriptor) string {
+	manifestOf := func(layout imagetest.Layout, d ocilayout.Descriptor) string {
 		return string(layout[imagetest.BlobPath(d)])
 	}
-	layerPath := func(layout imagetest.Layout, d imagetest.Descriptor) string {
+	layerPath := func(layout imagetest.Layout, d ocilayout.Descriptor) string {
 		m := manifestOf(layout, d)
 		i := strings.LastIndex(m, `"digest":"sha256:`) + len(`"digest":"sha256:`)
 		return "blobs/sha256/" + m[i:i+64]
 	}
 	cases := map[string]struct {
-		tamper func(imagetest.Layout, imagetest.Descriptor)
+		tamper func(imagetest.Layout, ocilayout.Descriptor)
 		want   string
 	}{
-		"layer content": {func(l imagetest.Layout, d imagetest.Descriptor) {
+		"layer content": {func(l imagetest.Layout, d ocilayout.Descriptor) {
 			p := layerPath(l, d)
 			b := []byte(string(l[p]))
 			b[len(b)-9] ^= 1 // the gzip trailer's CRC: gzip itself would complain
 			l[p] = b
 		}, "layer 1 of 1 (sha256:"},
-		"layer truncated": {func(l imagetest.Layout, d imagetest.Descriptor) {
+		"layer truncated": {func(l imagetest.Layout, d ocilayout.Descriptor) {
 			p := layerPath(l, d)
 			l[p] = l[p][:len(l[p])-1]
 		}, "bytes, its descriptor says"},
-		"manifest": {func(l imagetest.Layout, d imagetest.Descriptor) {
+		"manifest": {func(l imagetest.Layout, d ocilayout.Descriptor) {
 			l[imagetest.BlobPath(d)] = []byte(strings.Replace(manifestOf(l, d), `"schemaVersion":2`, `"schemaVersion":3`, 1))
 		}, ": digest sha256:"},
 	}
@@ -336,10 +337,10 @@ func TestDigestMismatchRefused(t *testing.T) {
 	// A layer whose uncompressed content does not match the config's diff_id.
 	layout := imagetest.Layout{}
 	img := imagetest.Image{Layers: []imagetest.Layer{{Tar: imagetest.Tar(E{Name: "a", Data: "1"})}}}
-	config := layout.Blob("application/vnd.oci.image.config.v1+json", imagetest.ConfigJSON(img))
+	config := layout.Blob(ocilayout.MediaTypeConfig, imagetest.ConfigJSON(img))
 	other, mediaType := imagetest.Layer{Compression: "zstd", Tar: imagetest.Tar(E{Name: "a", Data: "2"})}.Blob()
-	m := layout.JSONBlob("application/vnd.oci.image.manifest.v1+json", map[string]any{
-		"schemaVersion": 2, "config": config, "layers": []imagetest.Descriptor{layout.Blob(mediaType, other)},
+	m := layout.JSONBlob(ocilayout.MediaTypeManifest, ocilayout.Manifest{
+		Config: config, Layers: []ocilayout.Descriptor{layout.Blob(mediaType, other)}, SchemaVersion: 2,
 	})
 	layout.SetIndex(m)
 	if _, err := load(t, layout, Options{}); err == nil || !strings.Contains(err.Error(), "the config's diff_id is") {

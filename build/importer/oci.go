@@ -6,48 +6,24 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 )
 
-// descriptor points at a blob of an OCI layout.
-type descriptor struct {
-	MediaType   string            `json:"mediaType"`
-	Digest      string            `json:"digest"`
-	Size        int64             `json:"size"`
-	Platform    *platform         `json:"platform,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-}
-
-type platform struct {
-	Architecture string `json:"architecture"`
-	OS           string `json:"os"`
-	Variant      string `json:"variant,omitempty"`
-}
-
-func (p *platform) String() string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
-}
-
+// Docker's media types, and containerd's image name annotation.
 const (
-	typeOCIIndex       = "application/vnd.oci.image.index.v1+json"
-	typeOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
-	typeOCIConfig      = "application/vnd.oci.image.config.v1+json"
 	typeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
 	typeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 	typeDockerConfig   = "application/vnd.docker.container.image.v1+json"
 
-	annotationRefName   = "org.opencontainers.image.ref.name"
 	annotationImageName = "io.containerd.image.name" // docker save and ctr export: the full name
 )
 
 // layerCompression maps the layer media types we read to their compression.
 var layerCompression = map[string]string{
-	"application/vnd.oci.image.layer.v1.tar":                       "",
-	"application/vnd.oci.image.layer.v1.tar+gzip":                  "gzip",
-	"application/vnd.oci.image.layer.v1.tar+zstd":                  "zstd",
+	ocilayout.MediaTypeLayer:                                       "",
+	ocilayout.MediaTypeLayerGzip:                                   "gzip",
+	ocilayout.MediaTypeLayerZstd:                                   "zstd",
 	"application/vnd.oci.image.layer.nondistributable.v1.tar":      "",
 	"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip": "gzip",
 	"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd": "zstd",
@@ -61,20 +37,16 @@ var layerCompression = map[string]string{
 // names index.json gives, then by platform in (nested) indexes.
 func (im *importer) pickOCI() (*Image, []layerBlob, error) {
 	if data, err := im.readAll("oci-layout"); err == nil {
-		var l struct {
-			Version string `json:"imageLayoutVersion"`
-		}
-		if json.Unmarshal(data, &l) != nil || !strings.HasPrefix(l.Version, "1.") {
-			return nil, nil, fmt.Errorf("oci-layout: unsupported layout version %q", l.Version)
+		var l ocilayout.LayoutFile
+		if json.Unmarshal(data, &l) != nil || !strings.HasPrefix(l.ImageLayoutVersion, "1.") {
+			return nil, nil, fmt.Errorf("oci-layout: unsupported layout version %q", l.ImageLayoutVersion)
 		}
 	}
 	data, err := im.readAll("index.json")
 	if err != nil {
 		return nil, nil, err
 	}
-	var idx struct {
-		Manifests []descriptor `json:"manifests"`
-	}
+	var idx ocilayout.Index
 	if err := json.Unmarshal(data, &idx); err != nil {
 		return nil, nil, fmt.Errorf("index.json: %v", err)
 	}
@@ -90,9 +62,9 @@ func (im *importer) pickOCI() (*Image, []layerBlob, error) {
 	}
 	name := ""
 	if ref := im.opts.Ref; ref != "" {
-		var match []descriptor
+		var match []ocilayout.Descriptor
 		for _, d := range descs {
-			if refMatches(ref, d.Annotations[annotationRefName]) || refMatches(ref, d.Annotations[annotationImageName]) {
+			if refMatches(ref, d.Annotations[ocilayout.AnnotationRefName]) || refMatches(ref, d.Annotations[annotationImageName]) {
 				match = append(match, d)
 			}
 		}
@@ -109,7 +81,7 @@ func (im *importer) pickOCI() (*Image, []layerBlob, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if m.Config.MediaType != typeOCIConfig && m.Config.MediaType != typeDockerConfig {
+	if m.Config.MediaType != ocilayout.MediaTypeConfig && m.Config.MediaType != typeDockerConfig {
 		return nil, nil, fmt.Errorf("not a container image (config media type %s)", show(m.Config.MediaType))
 	}
 	configData, err := im.blob(m.Config)
@@ -138,14 +110,9 @@ func (im *importer) pickOCI() (*Image, []layerBlob, error) {
 	return &Image{Name: name, Config: config}, layers, nil
 }
 
-type manifest struct {
-	Config descriptor   `json:"config"`
-	Layers []descriptor `json:"layers"`
-}
-
 // resolve follows descriptors down to an image manifest: among several,
 // the one for linux/Options.Arch; an index leads to its manifests.
-func (im *importer) resolve(descs []descriptor, depth int) (*manifest, error) {
+func (im *importer) resolve(descs []ocilayout.Descriptor, depth int) (*ocilayout.Manifest, error) {
 	if depth > 4 {
 		return nil, errors.New("indexes nested more than 4 deep")
 	}
@@ -158,28 +125,28 @@ func (im *importer) resolve(descs []descriptor, depth int) (*manifest, error) {
 		return nil, err
 	}
 	var doc struct {
-		manifest
-		Manifests []descriptor `json:"manifests"`
+		ocilayout.Manifest
+		Manifests []ocilayout.Descriptor `json:"manifests"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %v", d.Digest, err)
 	}
 	kind := d.MediaType
 	if kind == "" { // optional in old layouts: tell by the content
-		kind = typeOCIManifest
+		kind = ocilayout.MediaTypeManifest
 		if doc.Manifests != nil {
-			kind = typeOCIIndex
+			kind = ocilayout.MediaTypeIndex
 		}
 	}
 	switch kind {
-	case typeOCIIndex, typeDockerList:
+	case ocilayout.MediaTypeIndex, typeDockerList:
 		kids := images(doc.Manifests)
 		if len(kids) == 0 {
 			return nil, fmt.Errorf("index %s lists no image", d.Digest)
 		}
 		return im.resolve(kids, depth+1)
-	case typeOCIManifest, typeDockerManifest:
-		return &doc.manifest, nil
+	case ocilayout.MediaTypeManifest, typeDockerManifest:
+		return &doc.Manifest, nil
 	}
 	return nil, fmt.Errorf("%s: unsupported media type %s", d.Digest, show(kind))
 }
@@ -187,7 +154,7 @@ func (im *importer) resolve(descs []descriptor, depth int) (*manifest, error) {
 // platform picks linux/Options.Arch among several manifests; a lone one
 // is taken whatever it says (Import warns when its config names another
 // architecture).
-func (im *importer) platform(descs []descriptor) (descriptor, error) {
+func (im *importer) platform(descs []ocilayout.Descriptor) (ocilayout.Descriptor, error) {
 	first := descs[0]
 	same := true
 	for _, d := range descs[1:] {
@@ -206,13 +173,13 @@ func (im *importer) platform(descs []descriptor) (descriptor, error) {
 		}
 	}
 	if len(avail) == 0 {
-		return descriptor{}, errors.New("several manifests and none names its platform")
+		return ocilayout.Descriptor{}, errors.New("several manifests and none names its platform")
 	}
-	return descriptor{}, fmt.Errorf("no linux/%s image (available: %s)", im.opts.Arch, strings.Join(avail, ", "))
+	return ocilayout.Descriptor{}, fmt.Errorf("no linux/%s image (available: %s)", im.opts.Arch, strings.Join(avail, ", "))
 }
 
 // blob reads a metadata blob and checks it against its descriptor.
-func (im *importer) blob(d descriptor) ([]byte, error) {
+func (im *importer) blob(d ocilayout.Descriptor) ([]byte, error) {
 	hex, err := sha256Hex(d.Digest)
 	if err != nil {
 		return nil, err
@@ -224,8 +191,8 @@ func (im *importer) blob(d descriptor) ([]byte, error) {
 }
 
 // images leaves out what an index lists beside images: build attestations.
-func images(descs []descriptor) []descriptor {
-	var out []descriptor
+func images(descs []ocilayout.Descriptor) []ocilayout.Descriptor {
+	var out []ocilayout.Descriptor
 	for _, d := range descs {
 		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" || d.Platform != nil && d.Platform.OS == "unknown" {
 			continue
@@ -237,9 +204,9 @@ func images(descs []descriptor) []descriptor {
 
 // displayName is the name an index gives an image: the full one when
 // docker or containerd wrote it, else the OCI ref name.
-func displayName(d descriptor) string {
+func displayName(d ocilayout.Descriptor) string {
 	if n := d.Annotations[annotationImageName]; n != "" {
 		return n
 	}
-	return d.Annotations[annotationRefName]
+	return d.Annotations[ocilayout.AnnotationRefName]
 }

@@ -21,77 +21,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 	"github.com/stdcontainer/stdcontainer/build/plan"
-)
-
-// The OCI image-spec v1.1 media types and annotation we write.
-const (
-	mediaTypeIndex    = "application/vnd.oci.image.index.v1+json"
-	mediaTypeManifest = "application/vnd.oci.image.manifest.v1+json"
-	mediaTypeConfig   = "application/vnd.oci.image.config.v1+json"
-	mediaTypeLayer    = "application/vnd.oci.image.layer.v1.tar+gzip"
-	annotationRefName = "org.opencontainers.image.ref.name"
-)
-
-// The JSON documents of an image layout. Struct fields are in the order of
-// their JSON keys, so every document comes out with sorted keys (maps are
-// sorted by encoding/json): the same image always gives the same bytes.
-type (
-	ociDescriptor struct {
-		Annotations map[string]string `json:"annotations,omitempty"`
-		Digest      string            `json:"digest"`
-		MediaType   string            `json:"mediaType"`
-		Platform    *ociPlatform      `json:"platform,omitempty"`
-		Size        int64             `json:"size"`
-	}
-	ociPlatform struct {
-		Architecture string `json:"architecture"`
-		OS           string `json:"os"`
-	}
-	ociIndex struct {
-		Manifests     []ociDescriptor `json:"manifests"`
-		MediaType     string          `json:"mediaType"`
-		SchemaVersion int             `json:"schemaVersion"`
-	}
-	ociManifest struct {
-		Config        ociDescriptor   `json:"config"`
-		Layers        []ociDescriptor `json:"layers"`
-		MediaType     string          `json:"mediaType"`
-		SchemaVersion int             `json:"schemaVersion"`
-	}
-	ociImage struct {
-		Architecture string       `json:"architecture"`
-		Config       ociRunConfig `json:"config"`
-		Created      string       `json:"created"`
-		History      []ociHistory `json:"history"`
-		OS           string       `json:"os"`
-		RootFS       ociRootFS    `json:"rootfs"`
-	}
-	ociRunConfig struct {
-		Cmd        []string          `json:"Cmd,omitempty"`
-		Entrypoint []string          `json:"Entrypoint,omitempty"`
-		Env        []string          `json:"Env,omitempty"`
-		Labels     map[string]string `json:"Labels,omitempty"`
-		User       string            `json:"User,omitempty"`
-		WorkingDir string            `json:"WorkingDir,omitempty"`
-	}
-	ociHistory struct {
-		Created   string `json:"created"`
-		CreatedBy string `json:"created_by"`
-	}
-	ociRootFS struct {
-		DiffIDs []string `json:"diff_ids"`
-		Type    string   `json:"type"`
-	}
-	ociLayoutFile struct {
-		ImageLayoutVersion string `json:"imageLayoutVersion"`
-	}
-	// dockerManifest is one image of docker save's manifest.json.
-	dockerManifest struct {
-		Config   string
-		Layers   []string
-		RepoTags []string
-	}
 )
 
 // layoutFile is one file of the image layout: Data, or the file at src.
@@ -145,9 +76,9 @@ func writeOCI(entries []plan.Entry, format Format, name string, opts Options) (e
 	}
 	created := opts.ModTime.UTC().Format(time.RFC3339Nano)
 	img := opts.Image
-	config, err := json.Marshal(ociImage{
+	config, err := json.Marshal(ocilayout.ImageConfig{
 		Architecture: runtime.GOARCH,
-		Config: ociRunConfig{
+		Config: ocilayout.RunConfig{
 			Cmd:        img.Cmd,
 			Entrypoint: img.Entrypoint,
 			Env:        img.Env,
@@ -156,36 +87,36 @@ func writeOCI(entries []plan.Entry, format Format, name string, opts Options) (e
 			WorkingDir: img.WorkingDir,
 		},
 		Created: created,
-		History: []ociHistory{{Created: created, CreatedBy: "mkrootfs"}},
+		History: []ocilayout.History{{Created: created, CreatedBy: "mkrootfs"}},
 		OS:      "linux",
-		RootFS:  ociRootFS{DiffIDs: []string{diffID}, Type: "layers"},
+		RootFS:  ocilayout.RootFS{DiffIDs: []string{diffID}, Type: "layers"},
 	})
 	if err != nil {
 		return err
 	}
-	manifest, err := json.Marshal(ociManifest{
-		Config:        ociDescriptor{Digest: digestOf(config), MediaType: mediaTypeConfig, Size: int64(len(config))},
-		Layers:        []ociDescriptor{layer},
-		MediaType:     mediaTypeManifest,
+	manifest, err := json.Marshal(ocilayout.Manifest{
+		Config:        ocilayout.Descriptor{Digest: digestOf(config), MediaType: ocilayout.MediaTypeConfig, Size: int64(len(config))},
+		Layers:        []ocilayout.Descriptor{layer},
+		MediaType:     ocilayout.MediaTypeManifest,
 		SchemaVersion: 2,
 	})
 	if err != nil {
 		return err
 	}
-	manifestDesc := ociDescriptor{
+	manifestDesc := ocilayout.Descriptor{
 		Digest:    digestOf(manifest),
-		MediaType: mediaTypeManifest,
-		Platform:  &ociPlatform{Architecture: runtime.GOARCH, OS: "linux"},
+		MediaType: ocilayout.MediaTypeManifest,
+		Platform:  &ocilayout.Platform{Architecture: runtime.GOARCH, OS: "linux"},
 		Size:      int64(len(manifest)),
 	}
 	if tag != "" {
-		manifestDesc.Annotations = map[string]string{annotationRefName: tag}
+		manifestDesc.Annotations = map[string]string{ocilayout.AnnotationRefName: tag}
 	}
-	index, err := json.Marshal(ociIndex{Manifests: []ociDescriptor{manifestDesc}, MediaType: mediaTypeIndex, SchemaVersion: 2})
+	index, err := json.Marshal(ocilayout.Index{Manifests: []ocilayout.Descriptor{manifestDesc}, MediaType: ocilayout.MediaTypeIndex, SchemaVersion: 2})
 	if err != nil {
 		return err
 	}
-	ociLayout, err := json.Marshal(ociLayoutFile{ImageLayoutVersion: "1.0.0"})
+	ociLayout, err := json.Marshal(ocilayout.LayoutFile{ImageLayoutVersion: ocilayout.LayoutVersion})
 	if err != nil {
 		return err
 	}
@@ -204,7 +135,7 @@ func writeOCI(entries []plan.Entry, format Format, name string, opts Options) (e
 	if tag != "" {
 		repoTags = append(repoTags, tag)
 	}
-	docker, err := json.Marshal([]dockerManifest{{
+	docker, err := json.Marshal([]ocilayout.DockerManifest{{
 		Config:   blobPath(digestOf(config)),
 		Layers:   []string{blobPath(layer.Digest)},
 		RepoTags: repoTags,
@@ -219,7 +150,7 @@ func writeOCI(entries []plan.Entry, format Format, name string, opts Options) (e
 // writeLayer writes the plan as a gzip-compressed tar to name and returns
 // the layer's descriptor and its diff_id (the digest of the uncompressed
 // tar), both hashed while the layer is written.
-func writeLayer(name string, entries []plan.Entry, opts Options) (desc ociDescriptor, diffID string, err error) {
+func writeLayer(name string, entries []plan.Entry, opts Options) (desc ocilayout.Descriptor, diffID string, err error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return desc, "", err
@@ -239,7 +170,7 @@ func writeLayer(name string, entries []plan.Entry, opts Options) (desc ociDescri
 	if err != nil {
 		return desc, "", err
 	}
-	desc = ociDescriptor{Digest: compressed.digest(), MediaType: mediaTypeLayer, Size: compressed.n}
+	desc = ocilayout.Descriptor{Digest: compressed.digest(), MediaType: ocilayout.MediaTypeLayerGzip, Size: compressed.n}
 	return desc, uncompressed.digest(), nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 	"github.com/stdcontainer/stdcontainer/build/plan"
 )
 
@@ -139,7 +140,7 @@ func sha256Hex(data []byte) string {
 }
 
 // blob returns the blob a descriptor names, checking its digest and size.
-func blob(t *testing.T, files map[string][]byte, d ociDescriptor) []byte {
+func blob(t *testing.T, files map[string][]byte, d ocilayout.Descriptor) []byte {
 	t.Helper()
 	hexDigest, ok := strings.CutPrefix(d.Digest, "sha256:")
 	if !ok {
@@ -167,29 +168,29 @@ func unmarshal(t *testing.T, data []byte, v any) {
 // checkLayout follows index.json → manifest → config and layer through the
 // layout's files and checks them against the plan and options. It returns
 // the manifest's descriptor.
-func checkLayout(t *testing.T, files map[string][]byte, entries []plan.Entry, opts Options, wantTag string) ociManifest {
+func checkLayout(t *testing.T, files map[string][]byte, entries []plan.Entry, opts Options, wantTag string) ocilayout.Manifest {
 	t.Helper()
 	if got := string(files["oci-layout"]); got != `{"imageLayoutVersion":"1.0.0"}` {
 		t.Errorf("oci-layout: %s", got)
 	}
-	var index ociIndex
+	var index ocilayout.Index
 	unmarshal(t, files["index.json"], &index)
-	if index.SchemaVersion != 2 || index.MediaType != mediaTypeIndex || len(index.Manifests) != 1 {
+	if index.SchemaVersion != 2 || index.MediaType != ocilayout.MediaTypeIndex || len(index.Manifests) != 1 {
 		t.Fatalf("index.json: %s", files["index.json"])
 	}
 	md := index.Manifests[0]
-	if md.MediaType != mediaTypeManifest || md.Platform == nil || md.Platform.Architecture != runtime.GOARCH || md.Platform.OS != "linux" {
+	if md.MediaType != ocilayout.MediaTypeManifest || md.Platform == nil || md.Platform.Architecture != runtime.GOARCH || md.Platform.OS != "linux" {
 		t.Errorf("manifest descriptor: %+v", md)
 	}
-	if got := md.Annotations[annotationRefName]; got != wantTag {
+	if got := md.Annotations[ocilayout.AnnotationRefName]; got != wantTag {
 		t.Errorf("ref.name %q, want %q", got, wantTag)
 	}
-	var manifest ociManifest
+	var manifest ocilayout.Manifest
 	unmarshal(t, blob(t, files, md), &manifest)
-	if manifest.SchemaVersion != 2 || manifest.MediaType != mediaTypeManifest || manifest.Config.MediaType != mediaTypeConfig || len(manifest.Layers) != 1 || manifest.Layers[0].MediaType != mediaTypeLayer {
+	if manifest.SchemaVersion != 2 || manifest.MediaType != ocilayout.MediaTypeManifest || manifest.Config.MediaType != ocilayout.MediaTypeConfig || len(manifest.Layers) != 1 || manifest.Layers[0].MediaType != ocilayout.MediaTypeLayerGzip {
 		t.Fatalf("manifest: %+v", manifest)
 	}
-	var config ociImage
+	var config ocilayout.ImageConfig
 	unmarshal(t, blob(t, files, manifest.Config), &config)
 	layer := blob(t, files, manifest.Layers[0])
 
@@ -205,9 +206,9 @@ func checkLayout(t *testing.T, files map[string][]byte, entries []plan.Entry, op
 		t.Fatal(err)
 	}
 	created := opts.ModTime.Format(time.RFC3339)
-	want := ociImage{
+	want := ocilayout.ImageConfig{
 		Architecture: runtime.GOARCH,
-		Config: ociRunConfig{
+		Config: ocilayout.RunConfig{
 			Cmd:        opts.Image.Cmd,
 			Entrypoint: opts.Image.Entrypoint,
 			Env:        opts.Image.Env,
@@ -216,9 +217,9 @@ func checkLayout(t *testing.T, files map[string][]byte, entries []plan.Entry, op
 			WorkingDir: opts.Image.WorkingDir,
 		},
 		Created: created,
-		History: []ociHistory{{Created: created, CreatedBy: "mkrootfs"}},
+		History: []ocilayout.History{{Created: created, CreatedBy: "mkrootfs"}},
 		OS:      "linux",
-		RootFS:  ociRootFS{DiffIDs: []string{"sha256:" + sha256Hex(layerTar)}, Type: "layers"},
+		RootFS:  ocilayout.RootFS{DiffIDs: []string{"sha256:" + sha256Hex(layerTar)}, Type: "layers"},
 	}
 	wantJSON, _ := json.Marshal(want)
 	gotJSON, _ := json.Marshal(config)
@@ -308,9 +309,9 @@ func TestOCITarReproducibleAndConsistent(t *testing.T) {
 		}
 		t.Errorf("files: %v", names)
 	}
-	var docker []dockerManifest
+	var docker []ocilayout.DockerManifest
 	unmarshal(t, files["manifest.json"], &docker)
-	want := []dockerManifest{{
+	want := []ocilayout.DockerManifest{{
 		Config:   "blobs/sha256/" + strings.TrimPrefix(manifest.Config.Digest, "sha256:"),
 		Layers:   []string{"blobs/sha256/" + strings.TrimPrefix(manifest.Layers[0].Digest, "sha256:")},
 		RepoTags: []string{opts.Image.Tag},

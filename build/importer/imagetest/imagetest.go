@@ -17,6 +17,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/stdcontainer/stdcontainer/build/ocilayout"
 )
 
 // Entry is one member of a layer tar.
@@ -71,12 +73,12 @@ func (l Layer) Blob() ([]byte, string) {
 		w := gzip.NewWriter(&b)
 		w.Write(l.Tar)
 		w.Close()
-		return b.Bytes(), "application/vnd.oci.image.layer.v1.tar+gzip"
+		return b.Bytes(), ocilayout.MediaTypeLayerGzip
 	case "zstd":
 		w, _ := zstd.NewWriter(nil)
-		return w.EncodeAll(l.Tar, nil), "application/vnd.oci.image.layer.v1.tar+zstd"
+		return w.EncodeAll(l.Tar, nil), ocilayout.MediaTypeLayerZstd
 	}
-	return l.Tar, "application/vnd.oci.image.layer.v1.tar"
+	return l.Tar, ocilayout.MediaTypeLayer
 }
 
 // Config is the part of an image config a test sets.
@@ -93,21 +95,6 @@ type Image struct {
 	Config Config
 }
 
-// Descriptor points at a blob.
-type Descriptor struct {
-	MediaType   string            `json:"mediaType"`
-	Digest      string            `json:"digest"`
-	Size        int64             `json:"size"`
-	Platform    *Platform         `json:"platform,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-}
-
-// Platform is a descriptor's platform.
-type Platform struct {
-	Architecture string `json:"architecture"`
-	OS           string `json:"os"`
-}
-
 // Digest is data's "sha256:…" digest.
 func Digest(data []byte) string {
 	sum := sha256.Sum256(data)
@@ -119,14 +106,14 @@ func Digest(data []byte) string {
 type Layout map[string][]byte
 
 // Blob stores data under blobs/sha256/.
-func (l Layout) Blob(mediaType string, data []byte) Descriptor {
-	d := Descriptor{MediaType: mediaType, Digest: Digest(data), Size: int64(len(data))}
+func (l Layout) Blob(mediaType string, data []byte) ocilayout.Descriptor {
+	d := ocilayout.Descriptor{MediaType: mediaType, Digest: Digest(data), Size: int64(len(data))}
 	l["blobs/sha256/"+d.Digest[len("sha256:"):]] = data
 	return d
 }
 
 // JSONBlob stores v as a JSON blob.
-func (l Layout) JSONBlob(mediaType string, v any) Descriptor {
+func (l Layout) JSONBlob(mediaType string, v any) ocilayout.Descriptor {
 	data, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -135,7 +122,7 @@ func (l Layout) JSONBlob(mediaType string, v any) Descriptor {
 }
 
 // BlobPath is where the blob d points at is stored.
-func BlobPath(d Descriptor) string { return "blobs/sha256/" + d.Digest[len("sha256:"):] }
+func BlobPath(d ocilayout.Descriptor) string { return "blobs/sha256/" + d.Digest[len("sha256:"):] }
 
 // ConfigJSON is img's image config.
 func ConfigJSON(img Image) []byte {
@@ -147,68 +134,61 @@ func ConfigJSON(img Image) []byte {
 	for _, layer := range img.Layers {
 		diffIDs = append(diffIDs, Digest(layer.Tar))
 	}
-	data, _ := json.Marshal(map[string]any{
-		"architecture": arch,
-		"os":           "linux",
-		"config": map[string]any{
-			"Entrypoint": img.Config.Entrypoint, "Cmd": img.Config.Cmd, "Env": img.Config.Env,
-			"WorkingDir": img.Config.WorkingDir, "User": img.Config.User,
+	data, _ := json.Marshal(ocilayout.ImageConfig{
+		Architecture: arch,
+		Config: ocilayout.RunConfig{
+			Cmd: img.Config.Cmd, Entrypoint: img.Config.Entrypoint, Env: img.Config.Env,
+			User: img.Config.User, WorkingDir: img.Config.WorkingDir,
 		},
-		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+		OS:     "linux",
+		RootFS: ocilayout.RootFS{DiffIDs: diffIDs, Type: "layers"},
 	})
 	return data
 }
 
 // Manifest stores img's layers, config and manifest; it returns the
 // manifest's descriptor with img's platform and name.
-func (l Layout) Manifest(img Image) Descriptor {
-	config := l.Blob("application/vnd.oci.image.config.v1+json", ConfigJSON(img))
-	layers := []Descriptor{}
+func (l Layout) Manifest(img Image) ocilayout.Descriptor {
+	config := l.Blob(ocilayout.MediaTypeConfig, ConfigJSON(img))
+	layers := []ocilayout.Descriptor{}
 	for _, layer := range img.Layers {
 		data, mediaType := layer.Blob()
 		layers = append(layers, l.Blob(mediaType, data))
 	}
-	d := l.JSONBlob("application/vnd.oci.image.manifest.v1+json", map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
-		"config":        config,
-		"layers":        layers,
+	d := l.JSONBlob(ocilayout.MediaTypeManifest, ocilayout.Manifest{
+		Config: config, Layers: layers, MediaType: ocilayout.MediaTypeManifest, SchemaVersion: 2,
 	})
 	arch := img.Arch
 	if arch == "" {
 		arch = "amd64"
 	}
-	d.Platform = &Platform{Architecture: arch, OS: "linux"}
+	d.Platform = &ocilayout.Platform{Architecture: arch, OS: "linux"}
 	if img.Name != "" {
-		d.Annotations = map[string]string{"org.opencontainers.image.ref.name": img.Name}
+		d.Annotations = map[string]string{ocilayout.AnnotationRefName: img.Name}
 	}
 	return d
 }
 
 // Index stores a (nested) image index of descs.
-func (l Layout) Index(descs ...Descriptor) Descriptor {
-	return l.JSONBlob("application/vnd.oci.image.index.v1+json", map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     "application/vnd.oci.image.index.v1+json",
-		"manifests":     descs,
-	})
+func (l Layout) Index(descs ...ocilayout.Descriptor) ocilayout.Descriptor {
+	return l.JSONBlob(ocilayout.MediaTypeIndex, index(descs))
 }
 
 // SetIndex writes index.json listing descs, and oci-layout.
-func (l Layout) SetIndex(descs ...Descriptor) {
-	data, _ := json.Marshal(map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     "application/vnd.oci.image.index.v1+json",
-		"manifests":     descs,
-	})
-	l["index.json"] = data
-	l["oci-layout"] = []byte(`{"imageLayoutVersion":"1.0.0"}`)
+func (l Layout) SetIndex(descs ...ocilayout.Descriptor) {
+	l["index.json"], _ = json.Marshal(index(descs))
+	l["oci-layout"], _ = json.Marshal(ocilayout.LayoutFile{ImageLayoutVersion: ocilayout.LayoutVersion})
+}
+
+// index is an image index listing descs.
+func index(descs []ocilayout.Descriptor) ocilayout.Index {
+	return ocilayout.Index{Manifests: descs, MediaType: ocilayout.MediaTypeIndex, SchemaVersion: 2}
 }
 
 // OCI is an OCI layout holding images.
 func OCI(images ...Image) Layout {
 	l := Layout{}
-	var descs []Descriptor
+	var descs []ocilayout.Descriptor
 	for _, img := range images {
 		descs = append(descs, l.Manifest(img))
 	}
@@ -221,7 +201,7 @@ func OCI(images ...Image) Layout {
 // each layer's compression).
 func Docker(images ...Image) Layout {
 	l := Layout{}
-	var manifest []map[string]any
+	var manifest []ocilayout.DockerManifest
 	n := 0
 	for _, img := range images {
 		config := ConfigJSON(img)
@@ -238,7 +218,7 @@ func Docker(images ...Image) Layout {
 		if img.Name != "" {
 			tags = append(tags, img.Name)
 		}
-		manifest = append(manifest, map[string]any{"Config": configName, "RepoTags": tags, "Layers": layers})
+		manifest = append(manifest, ocilayout.DockerManifest{Config: configName, Layers: layers, RepoTags: tags})
 	}
 	l["manifest.json"], _ = json.Marshal(manifest)
 	return l

@@ -1,8 +1,10 @@
-// Package console gives a container a pseudo-terminal (-t): the launcher
-// keeps the controlling side, the container gets the terminal side as its
-// stdio and controlling terminal, and the user's terminal runs raw so
-// that keys reach the container unchanged. Under the OCI front the
-// controlling side may instead go to an engine over its console socket.
+// Package console gives a container a pseudo-terminal (-t): the pty is
+// allocated in the container's own devpts (OpenIn), its terminal side
+// becomes the process's stdio and controlling terminal, and its
+// controlling side is sent over a console socket (Send, Receive) to the
+// launcher, which copies it to and from the user's terminal (raw, so
+// that keys reach the container unchanged), or to an engine (OCI
+// --console-socket).
 package console
 
 import (
@@ -23,11 +25,25 @@ type PTY struct {
 
 // Open allocates a pseudo-terminal from the host's /dev/ptmx.
 func Open() (*PTY, error) {
-	control, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	return open("/dev/ptmx", "/dev/pts")
+}
+
+// OpenIn allocates a pseudo-terminal from the devpts instance mounted at
+// ptsDir (its own ptmx), so that the terminal side has a name there: a
+// container's /dev/pts/N, as runc gives, rather than a host pty that has
+// no name inside the container.
+func OpenIn(ptsDir string) (*PTY, error) {
+	return open(ptsDir+"/ptmx", ptsDir)
+}
+
+// open allocates a pty from ptmx; its sides are named as the container
+// sees them (/dev/ptmx, /dev/pts/N), whatever ptsDir is here.
+func open(ptmx, ptsDir string) (*PTY, error) {
+	fd, err := unix.Open(ptmx, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: ptmx, Err: err}
 	}
-	fd := int(control.Fd())
+	control := os.NewFile(uintptr(fd), "/dev/ptmx")
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		control.Close()
 		return nil, err
@@ -37,22 +53,24 @@ func Open() (*PTY, error) {
 		control.Close()
 		return nil, err
 	}
-	terminal, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	path := ptsDir + "/" + strconv.Itoa(n)
+	tfd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		control.Close()
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &PTY{Control: control, Terminal: terminal}, nil
+	return &PTY{Control: control, Terminal: os.NewFile(uintptr(tfd), "/dev/pts/"+strconv.Itoa(n))}, nil
 }
 
-// CopySize gives the pty the window size of the user's terminal, which
-// makes the kernel send SIGWINCH to the container's foreground group.
-func (p *PTY) CopySize(from *os.File) error {
+// CopySize gives the pty whose controlling side is control the window
+// size of the user's terminal from, which makes the kernel send SIGWINCH
+// to the container's foreground group.
+func CopySize(control, from *os.File) error {
 	ws, err := unix.IoctlGetWinsize(int(from.Fd()), unix.TIOCGWINSZ)
 	if err != nil {
 		return err
 	}
-	return unix.IoctlSetWinsize(int(p.Control.Fd()), unix.TIOCSWINSZ, ws)
+	return unix.IoctlSetWinsize(int(control.Fd()), unix.TIOCSWINSZ, ws)
 }
 
 // SetSize gives the pty that f is either side of a window size of
@@ -62,27 +80,64 @@ func SetSize(f *os.File, rows, cols uint16) error {
 }
 
 // SendControl hands the pty's controlling side to whoever listens on the
-// unix socket at socketPath, as runc answers --console-socket: one message
-// whose data is the fd's name and whose SCM_RIGHTS carries the one fd
-// (what containerd's go-runc Socket.ReceiveMaster reads). The receiver
-// gets its own copy; p keeps its fds.
+// unix socket at socketPath, as runc answers --console-socket (see Send).
 func SendControl(socketPath string, p *PTY) error {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
+	conn, err := Dial(socketPath)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	name := []byte(p.Control.Name())
-	rights := unix.UnixRights(int(p.Control.Fd()))
-	n, oobn, err := conn.WriteMsgUnix(name, rights, nil)
-	runtime.KeepAlive(p.Control) // its fd must stay open until sent
+	return Send(conn, p.Control)
+}
+
+// Dial connects to an engine's console socket, to Send on later (from the
+// container, where the socket's path may not resolve).
+func Dial(socketPath string) (*os.File, error) {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.File()
+}
+
+// Send writes control on the connected socket conn as runc does: one
+// message whose data is the fd's name and whose SCM_RIGHTS carries the
+// one fd (what containerd's go-runc Socket.ReceiveMaster reads). The
+// receiver gets its own copy.
+func Send(conn, control *os.File) error {
+	name := []byte(control.Name())
+	rights := unix.UnixRights(int(control.Fd()))
+	n, err := unix.SendmsgN(int(conn.Fd()), name, rights, nil, 0)
+	runtime.KeepAlive(control) // its fd must stay open until sent
 	if err != nil {
 		return err
 	}
-	if n != len(name) || oobn != len(rights) {
-		return fmt.Errorf("short write to %s (%d of %d bytes)", socketPath, n, len(name))
+	if n != len(name) {
+		return fmt.Errorf("short write to the console socket (%d of %d bytes)", n, len(name))
 	}
 	return nil
+}
+
+// Receive reads what Send wrote on the other end of conn: the pty's
+// controlling side. It blocks until that arrives or the other end is
+// closed everywhere.
+func Receive(conn *os.File) (*os.File, error) {
+	name := make([]byte, 256)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(conn.Fd()), name, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("no terminal arrived on the console socket")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("no terminal arrived on the console socket")
+	}
+	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
 }
 
 // IsTerminal reports whether f is a terminal.

@@ -10,15 +10,18 @@ import specs "github.com/opencontainers/runtime-spec/specs-go"
 // Config is everything stage 2 needs, sent as JSON over a pipe: stage 2
 // must not look anything up on the host after it has unshared.
 type Config struct {
-	Image      string   // image directory, for messages: stage 2 gets it as an fd
-	ReadOnly   bool     // --read-only: the root is remounted read-only
-	Hostname   string   //
-	Args       []string // entry point and arguments; Args[0] is resolved in the container
-	Env        []string //
-	Cwd        string   // absolute, inside the container
-	UID, GID   uint32   //
-	Groups     []uint32 // supplementary groups
-	Terminal   bool     // stdin/stdout/stderr are a pty; bind it to /dev/console
+	Image    string   // image directory, for messages: stage 2 gets it as an fd
+	ReadOnly bool     // --read-only: the root is remounted read-only
+	Hostname string   //
+	Args     []string // entry point and arguments; Args[0] is resolved in the container
+	Env      []string //
+	Cwd      string   // absolute, inside the container
+	UID, GID uint32   //
+	Groups   []uint32 // supplementary groups
+	Terminal bool     // stdin/stdout/stderr are a pty; bind it to /dev/console
+	// Console, when enabled, has stage 2 make that pty itself, in the
+	// container's devpts (see ConsoleSocket).
+	Console    ConsoleSocket
 	Mounts     []Mount  // volumes and tmpfs, in order
 	ResolvConf []byte   // written to /etc/resolv.conf when the image has none; nil: respect the image's
 	ExtraHosts []string // lines appended to the container's /etc/hosts (--add-host)

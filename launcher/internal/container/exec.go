@@ -26,6 +26,9 @@ type ExecConfig struct {
 	UID, GID uint32
 	Groups   []uint32
 	Terminal bool
+	// Console, when enabled, gives the command a terminal made in the
+	// container; the console socket comes with the config.
+	Console ConsoleSocket
 	// Namespaces are the CLONE_NEW* flags to enter through the pidfd.
 	Namespaces int
 	Confinement
@@ -46,8 +49,12 @@ func ExecHelper() {
 
 func execHelper(errPipe *os.File) error {
 	var cfg ExecConfig
-	if _, err := receiveConfig(&cfg); err != nil {
+	files, err := receiveConfig(&cfg)
+	if err != nil {
 		return failf(CodeLauncher, "reading the exec config: %v", err)
+	}
+	if cfg.Console.Enabled && len(files) == 0 {
+		return failf(CodeLauncher, "the console socket did not arrive")
 	}
 	// Nothing but stdio may reach the command.
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
@@ -62,6 +69,17 @@ func execHelper(errPipe *os.File) error {
 		return failf(CodeLauncher, "entering the container's namespaces: %v", err)
 	}
 	unix.Close(execPidFD)
+	stdio := []uintptr{0, 1, 2}
+	if cfg.Console.Enabled {
+		// Our root is now the container's: its /dev/pts.
+		terminal, err := terminalFromSocket("/dev/pts", os.NewFile(uintptr(files[0]), "console-socket"), cfg.Console, cfg.UID)
+		if err != nil {
+			return err
+		}
+		defer terminal.Close()
+		stdio = []uintptr{terminal.Fd(), terminal.Fd(), terminal.Fd()}
+		cfg.Terminal = true
+	}
 	path, err := lookPath(cfg.Args[0], envValue(cfg.Env, "PATH"))
 	if err != nil {
 		return err
@@ -79,7 +97,7 @@ func execHelper(errPipe *os.File) error {
 		sys.Credential = &syscall.Credential{Uid: cfg.UID, Gid: cfg.GID, Groups: cfg.Groups}
 	}
 	pid, err := syscall.ForkExec(path, cfg.Args, &syscall.ProcAttr{
-		Dir: cfg.Cwd, Env: cfg.Env, Files: []uintptr{0, 1, 2}, Sys: sys,
+		Dir: cfg.Cwd, Env: cfg.Env, Files: stdio, Sys: sys,
 	})
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) {

@@ -74,6 +74,9 @@ var reports *os.File
 // startFD is the start FIFO with Config.WaitStart, else -1.
 var startFD = -1
 
+// consoleSocket is the engine's console socket with Config.Console.
+var consoleSocket *os.File
+
 // reportAndExit writes "CODE message" for err to the error pipe, where
 // the launcher reads why stage 2 (or the exec helper) failed, and exits
 // with that code.
@@ -108,6 +111,12 @@ func stage2() error {
 			return failf(CodeLauncher, "the id-mapped image did not arrive")
 		}
 		idmappedImage, files = files[0], files[1:]
+	}
+	if cfg.Console.Enabled {
+		if len(files) == 0 {
+			return failf(CodeLauncher, "the console socket did not arrive")
+		}
+		consoleSocket, files = os.NewFile(uintptr(files[0]), "console-socket"), files[1:]
 	}
 	if cfg.WaitStart {
 		if len(files) == 0 {
@@ -451,13 +460,18 @@ func mountDev(root string, cfg *Config) error {
 			return failf(CodeLauncher, "creating /dev/%s: %v", d, err)
 		}
 	}
-	mounts := []struct{ src, target, fstype, data string }{
-		{"devpts", "/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620"},
-		{"shm", "/shm", "tmpfs", "mode=1777,size=64m"},
-		{"mqueue", "/mqueue", "mqueue", ""},
+	// devpts holds device nodes that must open (/dev/ptmx, the ptys):
+	// not nodev, as with runc.
+	mounts := []struct {
+		src, target, fstype, data string
+		flags                     uintptr
+	}{
+		{"devpts", "/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620", unix.MS_NOSUID | unix.MS_NOEXEC},
+		{"shm", "/shm", "tmpfs", "mode=1777,size=64m", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{"mqueue", "/mqueue", "mqueue", "", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 	}
 	for _, m := range mounts {
-		if err := unix.Mount(m.src, dev+m.target, m.fstype, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, m.data); err != nil {
+		if err := unix.Mount(m.src, dev+m.target, m.fstype, m.flags, m.data); err != nil {
 			return failf(CodeLauncher, "mounting /dev%s: %v", m.target, err)
 		}
 	}
@@ -466,6 +480,23 @@ func mountDev(root string, cfg *Config) error {
 	for _, l := range links {
 		if err := os.Symlink(l[0], dev+"/"+l[1]); err != nil {
 			return failf(CodeLauncher, "creating /dev/%s: %v", l[1], err)
+		}
+	}
+	if cfg.Console.Enabled {
+		// The container's terminal is made here, in its own devpts: it
+		// becomes our stdio and controlling terminal (we lead a session).
+		terminal, err := terminalFromSocket(dev+"/pts", consoleSocket, cfg.Console, cfg.UID)
+		if err != nil {
+			return err
+		}
+		for fd := 0; fd < 3; fd++ {
+			if err := unix.Dup3(int(terminal.Fd()), fd, 0); err != nil {
+				return failf(CodeLauncher, "making the terminal stdio: %v", err)
+			}
+		}
+		terminal.Close()
+		if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+			return failf(CodeLauncher, "making the terminal the controlling one: %v", err)
 		}
 	}
 	if cfg.Terminal {

@@ -23,15 +23,20 @@ const namespaces = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NE
 // Stdio is what the container's stdin, stdout and stderr are.
 type Stdio struct {
 	In, Out, Err *os.File
-	// Terminal: In is a pty's terminal side, which becomes the
-	// container's controlling terminal.
-	Terminal bool
 	// Resize, when set, handles SIGWINCH instead of forwarding it (with a
 	// pty the kernel signals the container when the pty's size changes).
 	Resize func()
 	// Sockets are passed to the entry point as fds 3, 4, ... (socket
 	// activation; Config.ListenFDs says how many).
 	Sockets []*os.File
+	// ConsoleSocket, when set, is a connected console socket (an
+	// engine's, OCI --console-socket, or the launcher's own for -t): the
+	// process's terminal is made in the container and replaces In, Out
+	// and Err (see ConsoleSocket).
+	ConsoleSocket *os.File
+	// ConsoleRows and ConsoleCols, when not 0, size that terminal (the
+	// user's terminal's size), before any process size it otherwise has.
+	ConsoleRows, ConsoleCols uint16
 }
 
 // SpawnOptions are the clone-time choices.
@@ -145,9 +150,7 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 		Pdeathsig:  syscall.SIGKILL,
 		// Its own session: a terminal's Ctrl-C reaches the launcher,
 		// which forwards it, not the container twice.
-		Setsid:  true,
-		Setctty: stdio.Terminal && opts.ExecInto == nil, // exec: the command takes the terminal
-		Ctty:    0,
+		Setsid: true,
 	}
 	if u := opts.UserNS; u != nil && u.External {
 		// Not mapped yet when it execs stage 2, it would lose its

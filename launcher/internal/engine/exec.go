@@ -46,6 +46,8 @@ type ExecOptions struct {
 	User     *specs.User // nil: the container's user
 	Cwd      string      // "": the container's working directory
 	Terminal bool        // stdio is a pty's terminal side
+	// ConsoleSize sizes a terminal made for stdio.ConsoleSocket.
+	ConsoleSize *specs.Box
 	// Detach leaves the command to the caller's subreaper (OCI exec
 	// --detach): Exec returns once it runs, after telling Started its
 	// pid (the helper's, which exits with the command's status).
@@ -140,7 +142,16 @@ func Exec(store *state.Store, ref string, o ExecOptions, stdio container.Stdio) 
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	proc, err := pending.Start(cfg)
+	var files []*os.File
+	if stdio.ConsoleSocket != nil {
+		cfg.Console.Enabled, files = true, []*os.File{stdio.ConsoleSocket}
+		if stdio.ConsoleRows != 0 && stdio.ConsoleCols != 0 {
+			cfg.Console.Rows, cfg.Console.Cols = stdio.ConsoleRows, stdio.ConsoleCols
+		} else if size := o.ConsoleSize; size != nil && size.Height <= 0xffff && size.Width <= 0xffff {
+			cfg.Console.Rows, cfg.Console.Cols = uint16(size.Height), uint16(size.Width)
+		}
+	}
+	proc, err := pending.Start(cfg, files...)
 	if err != nil {
 		var se *container.StartError
 		if errors.As(err, &se) {

@@ -56,6 +56,9 @@ func config(s *spec.Spec, uuid string) (*container.Config, error) {
 		HostNetwork: s.Network == "host",
 	}
 	cfg.NetworkJoined = joins(s, specs.NetworkNamespace)
+	if size := p.ConsoleSize; size != nil && size.Height <= 0xffff && size.Width <= 0xffff {
+		cfg.Console.Rows, cfg.Console.Cols = uint16(size.Height), uint16(size.Width)
+	}
 	if cfg.Cwd == "" {
 		cfg.Cwd = "/"
 	}

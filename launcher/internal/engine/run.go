@@ -202,6 +202,13 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 			slog.Warn(err.Error() + "; files of ids outside the mapping appear as nobody's")
 		}
 	}
+	if stdio.ConsoleSocket != nil {
+		cfg.Console.Enabled = true
+		if stdio.ConsoleRows != 0 && stdio.ConsoleCols != 0 {
+			cfg.Console.Rows, cfg.Console.Cols = stdio.ConsoleRows, stdio.ConsoleCols
+		}
+		withConfig = append(withConfig, stdio.ConsoleSocket)
+	}
 	var proc *container.Process
 	if s.WaitForStart && s.Orphan {
 		// OCI create under an engine: created, and left to it.
