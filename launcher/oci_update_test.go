@@ -48,3 +48,24 @@ func TestUpdateRequest(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUpdateRequest: whatever --resources holds and whatever a flag is
+// given, updateRequest returns resources or an error, never panics.
+func FuzzUpdateRequest(f *testing.F) {
+	f.Add([]byte(`{"memory": {"limit": 67108864}, "pids": {"limit": 32}}`), "memory", "64m")
+	f.Add([]byte(`{"cpu": {"quota": -1, "cpus": "0-1"}}`), "cpu-quota", "-1")
+	f.Add([]byte(`[]`), "pids-limit", "x")
+	f.Fuzz(func(t *testing.T, resources []byte, flag, value string) {
+		file := filepath.Join(t.TempDir(), "resources.json")
+		if err := os.WriteFile(file, resources, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var flags []flagValue
+		if _, known := updateFlags[flag]; known {
+			flags = append(flags, flagValue{flag, value})
+		}
+		if r, err := updateRequest(file, flags); err == nil && r == nil {
+			t.Error("no resources and no error")
+		}
+	})
+}
