@@ -73,7 +73,10 @@ func ociMain(argv []string) int {
 	gfs.BoolVar(&g.systemdCgroup, "systemd-cgroup", false, "")
 	rootless := gfs.String("rootless", "auto", "")
 	_ = rootless // runc's --rootless: decided from the euid here
-	if err := gfs.Parse(args); err != nil {
+	if err := gfs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Print(ociUsage)
+		return 0
+	} else if err != nil {
 		return ociFail(exitLauncher, fmt.Errorf("%v (see launcher oci help)", err))
 	}
 	setupOCILogging(g)
@@ -83,6 +86,10 @@ func ociMain(argv []string) int {
 		return 0
 	}
 	cmd, args := args[0], args[1:]
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Print(commandUsage(cmd))
+		return 0
+	}
 	switch cmd {
 	case "features":
 		data, err := ocispec.Features()
@@ -140,10 +147,11 @@ Global options: --root DIR (default /run/stdcontainer), --log FILE,
 
 Commands:
   spec [--bundle B] [--rootless]       write a default config.json
-  create [--bundle B] [--pid-file F] [--console-socket S] ID
+  create [--bundle B] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
                                        build the container; it waits for start
+                                       (--no-pivot, --no-new-keyring: accepted, no effect)
   start ID                             run the created container's process
-  run [--bundle B] [--detach] [--pid-file F] [--console-socket S] ID
+  run [--bundle B] [--detach] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
                                        create and start
   state ID                             the OCI state as JSON
   kill [--all] ID [SIGNAL]             signal it (default TERM)
@@ -217,7 +225,7 @@ func ociSpec(args []string) int {
 	bundle := fs.String("bundle", "", "")
 	fs.StringVar(bundle, "b", "", "")
 	rootless := fs.Bool("rootless", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("spec: %v", err))
 	}
 	path := filepath.Join(*bundle, "config.json")
@@ -252,7 +260,7 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 	fs.Bool("no-subreaper", false, "")
 	fs.Bool("keep", false, "")
 	preserve := fs.Int("preserve-fds", 0, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("%s: %v", name, err))
 	}
 	if fs.NArg() != 1 || !ociIDRE.MatchString(fs.Arg(0)) {
@@ -366,7 +374,7 @@ func ociExec(store *state.Store, args []string) int {
 	var env []string
 	fs.Func("env", "", func(v string) error { env = append(env, v); return nil })
 	fs.Func("e", "", func(v string) error { env = append(env, v); return nil })
-	if err := fs.Parse(args); err != nil || fs.NArg() < 1 {
+	if err := parseOCIFlags(fs, args); err != nil || fs.NArg() < 1 {
 		return ociFail(1, errors.New("exec: want [--process F | ID CMD...] ID"))
 	}
 	o := engine.ExecOptions{Env: env, Cwd: *cwd, Detach: *detach, Terminal: *tty}
@@ -442,6 +450,38 @@ func ociFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// parseOCIFlags parses a command's flags; -h or --help prints the
+// command's usage and exits 0, as runc does.
+func parseOCIFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Print(commandUsage(fs.Name()))
+		os.Exit(0)
+	}
+	return err
+}
+
+// commandUsage is cmd's lines of ociUsage, or all of it.
+func commandUsage(cmd string) string {
+	var out strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(ociUsage, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  "+cmd+" ") || strings.HasPrefix(line, "  "+cmd+",") || line == "  "+cmd+"\n":
+			in = true
+		case in && !strings.HasPrefix(line, "    "):
+			in = false
+		}
+		if in {
+			out.WriteString(line)
+		}
+	}
+	if out.Len() == 0 {
+		return ociUsage
+	}
+	return "usage: launcher oci [GLOBAL OPTIONS] COMMAND ... (see launcher oci help)\n" + out.String()
 }
 
 // formatFlag is --format/-f table|json.
@@ -539,7 +579,7 @@ func ociFreeze(store *state.Store, args []string, pause bool) int {
 func ociPs(store *state.Store, args []string) int {
 	fs := ociFlags("ps")
 	format := formatFlag(fs)
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+	if err := parseOCIFlags(fs, args); err != nil || fs.NArg() != 1 {
 		return ociFail(1, errors.New("ps: want [--format table|json] ID"))
 	}
 	c, err := lookupOCI(store, fs.Arg(0))
@@ -615,7 +655,7 @@ func ociKill(store *state.Store, args []string) int {
 	fs := ociFlags("kill")
 	all := fs.Bool("all", false, "")
 	fs.BoolVar(all, "a", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("kill: %v", err))
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
@@ -660,7 +700,7 @@ func ociDelete(store *state.Store, args []string) int {
 	fs := ociFlags("delete")
 	force := fs.Bool("force", false, "")
 	fs.BoolVar(force, "f", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("delete: %v", err))
 	}
 	if fs.NArg() != 1 {
@@ -716,7 +756,7 @@ func ociList(store *state.Store, args []string) int {
 	format := formatFlag(fs)
 	quiet := fs.Bool("quiet", false, "")
 	fs.BoolVar(quiet, "q", false, "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("list: %v", err))
 	}
 	all, err := store.List()

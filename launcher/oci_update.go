@@ -33,7 +33,7 @@ func ociUpdate(store *state.Store, args []string) int {
 	for name := range updateFlags {
 		fs.Func(name, "", func(v string) error { flags = append(flags, flagValue{name, v}); return nil })
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("update: %v", err))
 	}
 	if fs.NArg() != 1 {
