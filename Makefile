@@ -10,7 +10,7 @@ GOSRC       := $(GOFILES) go.mod go.sum
 FUZZTIME    ?= 10s
 export SOURCE_DATE_EPOCH ?= 0
 
-.PHONY: all build minimal-image example-image run test unit e2e fuzz vet bench bench-init clean
+.PHONY: all build minimal-image example-image run test unit e2e fuzz vet bench bench-init matrix clean
 
 all: build
 
@@ -66,11 +66,44 @@ fuzz:
 
 test: vet unit e2e fuzz
 
-bench: build
-	scripts/bench-launcher.sh
+# make bench: every benchmark (scripts/bench-*.sh write raw results), then
+# scripts/benchreport renders out/bench/report.md and its SVG charts, copies
+# them to docs/bench/ and rewrites README.md's block between the bench
+# markers. Nothing there is edited by hand.
+BENCH       := $(OUT)/bench
+BENCH_META   = printf 'date\t%s\nkernel\t%s\ncpus\t%s\nload\t%s\n' "$$(date -u '+%F %H:%M UTC')" "$$(uname -r)" "$$(nproc)" "$$(cut -d' ' -f1-3 /proc/loadavg)"
 
-bench-init: minimal-image
-	scripts/bench-init.sh
+$(BIN)/tcpbench: $(GOSRC)
+	$(GOBUILD) -o $@ ./scripts/tcpbench
+
+$(BIN)/benchreport: $(GOSRC)
+	$(GOBUILD) -o $@ ./scripts/benchreport
+
+bench: build minimal-image $(BIN)/tcpbench $(BIN)/benchreport
+	rm -rf $(BENCH) && mkdir -p $(BENCH)/raw
+	$(BENCH_META) > $(BENCH)/raw/meta.tsv
+	STDC_BENCH_RAW=$(BENCH)/raw scripts/bench-launcher.sh
+	STDC_BENCH_RAW=$(BENCH)/raw scripts/bench-init.sh
+	$(BIN)/benchreport -raw $(BENCH)/raw -out $(BENCH) -docs docs/bench -readme README.md
+	@echo "make bench: $(BENCH)/report.md; published to docs/bench/ and README.md"
+
+# Only the init's overhead and the image sizes, printed (nothing published).
+bench-init: minimal-image $(BIN)/benchreport
+	rm -rf $(OUT)/bench-init && mkdir -p $(OUT)/bench-init/raw
+	$(BENCH_META) > $(OUT)/bench-init/raw/meta.tsv
+	STDC_BENCH_RAW=$(OUT)/bench-init/raw scripts/bench-init.sh
+	$(BIN)/benchreport -raw $(OUT)/bench-init/raw -out $(OUT)/bench-init
+	@cat $(OUT)/bench-init/report.md
+
+# The RFC support matrix, measured: the minimal image's probe under the
+# launcher and every peer runtime (installed when missing), in a throwaway
+# network and mount namespace; writes out/matrix.md, out/matrix.json and
+# the README's matrix section.
+matrix: build minimal-image $(BIN)/matrix
+	scripts/matrix.sh
+
+$(BIN)/matrix: $(GOSRC)
+	$(GOBUILD) -o $@ ./scripts/matrix
 
 clean:
 	rm -rf $(OUT)
