@@ -334,6 +334,12 @@ func removeEmptyCgroups(name string) {
 	if fileExists("/sys/fs/cgroup/" + name) {
 		tops = append(tops, "/sys/fs/cgroup/"+name)
 	}
+	removeEmptyTrees(tops)
+}
+
+// removeEmptyTrees removes the cgroup directories tops and their empty
+// children, deepest first.
+func removeEmptyTrees(tops []string) {
 	for _, top := range tops {
 		var dirs []string
 		filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {

@@ -238,7 +238,7 @@ func remove(store *state.Store, refs []string, force bool) int {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if !state.Owned(c) {
-			cgroups.DestroyPaths(c.CgroupPaths) // what a crashed launcher left
+			cgroups.DestroyPaths(c.CgroupPaths, cgroups.NewParents(store.Root)) // what a crashed launcher left
 		}
 		if err := store.Remove(c.Id); err != nil {
 			return err
@@ -249,7 +249,8 @@ func remove(store *state.Store, refs []string, force bool) int {
 }
 
 // gc removes the state of containers whose launcher died without cleaning
-// up (a crash, SIGKILL). Their mounts died with their mount namespace.
+// up (a crash, SIGKILL), and the parent cgroups launchers made that no
+// container uses any more. Their mounts died with their mount namespace.
 func gc(store *state.Store) int {
 	all, err := store.List()
 	if err != nil {
@@ -261,7 +262,7 @@ func gc(store *state.Store) int {
 		}
 		// Its processes died with its PID namespace; its cgroups did not
 		// if its launcher died before removing them (a no-op otherwise).
-		if err := cgroups.DestroyPaths(c.CgroupPaths); err != nil {
+		if err := cgroups.DestroyPaths(c.CgroupPaths, cgroups.NewParents(store.Root)); err != nil {
 			fail(1, fmt.Errorf("%s: %v", c.Id[:12], err))
 			continue
 		}
@@ -278,6 +279,16 @@ func gc(store *state.Store) int {
 			continue
 		}
 		fmt.Println("removed lost container " + c.Id[:12])
+	}
+	// Parent cgroups launchers made (--cgroup-parent) and left empty: their
+	// last container's launcher died before removing them, or the loop
+	// above removed that container's cgroups.
+	removed, err := cgroups.NewParents(store.Root).Sweep()
+	for _, dir := range removed {
+		fmt.Println("removed the empty parent cgroup " + dir)
+	}
+	if err != nil {
+		fail(1, err)
 	}
 	// --userns=auto id blocks and network leases whose container has no
 	// state left at all (it crashed before recording them, or its state

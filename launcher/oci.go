@@ -728,7 +728,7 @@ func ociDelete(store *state.Store, args []string) int {
 	if !state.Owned(c) {
 		// Nobody watched it (create leaves it to the engine): its cgroups
 		// are ours to remove.
-		if err := cgroups.DestroyPaths(c.CgroupPaths); err != nil {
+		if err := cgroups.DestroyPaths(c.CgroupPaths, cgroups.NewParents(store.Root)); err != nil {
 			return ociFail(1, fmt.Errorf("delete %s: %v", fs.Arg(0), err))
 		}
 	}

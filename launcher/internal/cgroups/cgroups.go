@@ -30,9 +30,10 @@ import (
 
 // Cgroup is one container's cgroup in every hierarchy.
 type Cgroup struct {
-	fs   fsys
-	mode string
-	hs   []*hierarchy
+	fs      fsys
+	mode    string
+	hs      []*hierarchy
+	parents *Parents // the record of parent cgroups made, for Destroy
 }
 
 // Create makes the container's cgroup named name (e.g.
@@ -42,8 +43,10 @@ type Cgroup struct {
 // parent "" nests under the caller's own cgroup of each hierarchy; a path
 // starting with "/" is taken from the hierarchy's root (docker's
 // --cgroup-parent); any other path is relative to the caller's own cgroup.
-// Missing parent directories are made and left in place afterwards, as
-// docker does, because other containers may share them.
+// Missing parent directories are made and listed in parents (see
+// Parents), so that the last container below one removes it; parents
+// that existed are used as they are and never removed. A parent another
+// launcher removes while Create looks is made again.
 //
 // On v2, the controllers the limits need are enabled in
 // cgroup.subtree_control of every ancestor, from the root down (as runc
@@ -51,8 +54,9 @@ type Cgroup struct {
 // has numbers; a non-root ancestor holding processes cannot enable any,
 // and Create says so before writing anything. On v1, an existing cpuset
 // ancestor with no CPUs or memory nodes gets its parent's. On any
-// failure Create removes every directory it made.
-func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, error) {
+// failure Create removes every directory it made, and the listed
+// parents it leaves empty.
+func Create(l *Layout, parents *Parents, parent, name string, r *specs.LinuxResources) (*Cgroup, error) {
 	if r == nil {
 		r = &specs.LinuxResources{}
 	}
@@ -67,7 +71,7 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 		return nil, err
 	}
 	fs := l.fsys()
-	c := &Cgroup{fs: fs, mode: l.Mode}
+	c := &Cgroup{fs: fs, mode: l.Mode, parents: parents}
 	byMount := map[string]*hierarchy{}
 	for _, m := range l.mounts() {
 		base, err := l.base(m, parent)
@@ -105,18 +109,25 @@ func Create(l *Layout, parent, name string, r *specs.LinuxResources) (*Cgroup, e
 	}
 
 	var made []string
+	tx := &parentsTx{p: parents}
 	fail := func(err error) (*Cgroup, error) {
-		if rerr := removeMade(fs, made); rerr != nil {
+		if rerr := c.undo(tx, made); rerr != nil {
 			err = fmt.Errorf("%w (and cleaning up: %v)", err, rerr)
 		}
 		return nil, err
 	}
 	for _, h := range c.hs {
-		mk, err := mkdirs(fs, h)
+		mk, err := mkdirsRetrying(fs, h, tx)
 		made = append(made, mk...)
 		if err != nil {
 			return fail(err)
 		}
+	}
+	// Every container cgroup exists, so every parent made holds one: the
+	// lock can go, and with it the guard against other launchers removing
+	// a parent before its first container is in it.
+	if err := tx.commit(); err != nil {
+		return fail(err)
 	}
 	if err := writeLimits(fs, c.hs, r); err != nil {
 		return fail(err)
@@ -283,13 +294,36 @@ func validate(r *specs.LinuxResources) error {
 	return nil
 }
 
+// mkdirTries bounds how often Create starts a hierarchy's directories
+// again when a parent it found went away before it made the container's
+// cgroup in it (another container's launcher removed it, empty). Three
+// are enough against other launchers: the first try fails without the
+// lock, the second may lose the parent just before taking it, the third
+// runs under it; more cope with someone removing parents by hand.
+const mkdirTries = 5
+
+// mkdirsRetrying is mkdirs, tried again (mkdirTries in all) while it
+// fails on a directory that vanished on the way (ENOENT; ENODEV when it
+// was being removed).
+func mkdirsRetrying(fs fsys, h *hierarchy, tx *parentsTx) (made []string, err error) {
+	for try := 1; ; try++ {
+		mk, err := mkdirs(fs, h, tx)
+		made = append(made, mk...)
+		if err == nil || try == mkdirTries || !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENODEV) {
+			return made, err
+		}
+	}
+}
+
 // mkdirs makes h.dir and any missing ancestors below the mount point,
 // returning what it made (even on failure). Every directory on the way
 // down, from the mount point to h.dir's parent, existing or made, goes
 // through beforeChild first: an existing parent (an earlier container's
 // --cgroup-parent, or one made by hand) may lack what the container needs
 // (v2 controllers, v1 cpuset CPUs and nodes) just as a new one does.
-func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
+// Before it makes a parent, mkdirs takes tx's lock (held until Create
+// commits) and lists the parent there.
+func mkdirs(fs fsys, h *hierarchy, tx *parentsTx) (made []string, err error) {
 	rel, err := filepath.Rel(h.mount, h.dir)
 	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
 		return nil, fmt.Errorf("cgroups: %s is not below %s", h.dir, h.mount)
@@ -305,10 +339,16 @@ func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
 			cur = next
 			continue
 		}
+		if !leaf {
+			if err := tx.lock(); err != nil {
+				return made, err
+			}
+		}
 		if err := fs.mkdir(next); err != nil {
 			switch {
 			case errors.Is(err, unix.EEXIST) && !leaf:
-				// Made concurrently by someone else: use it.
+				// Made concurrently by someone else (listed by them if
+				// another launcher): use it.
 			case errors.Is(err, unix.EEXIST):
 				return made, fmt.Errorf("cgroups: %s already exists", next)
 			default:
@@ -316,6 +356,11 @@ func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
 			}
 		} else {
 			made = append(made, next)
+			if !leaf {
+				if err := tx.add(next); err != nil {
+					return made, err
+				}
+			}
 			if err := h.d.afterMkdir(h, next); err != nil {
 				return made, err
 			}
@@ -323,6 +368,21 @@ func mkdirs(fs fsys, h *hierarchy) (made []string, err error) {
 		cur = next
 	}
 	return made, nil
+}
+
+// undo removes, after Create failed, the container cgroups it made and
+// the listed parents that are now empty (those it made, and any an
+// earlier container left). Once tx is committed and its lock gone, a
+// parent made may already hold another container's cgroup: prune leaves
+// it to that one. Without a record (or when writing it failed) every
+// directory made goes, as it always did.
+func (c *Cgroup) undo(tx *parentsTx, made []string) error {
+	if c.parents == nil || tx.commit() != nil {
+		return removeMade(c.fs, made)
+	}
+	paths := c.Paths()
+	own := slices.DeleteFunc(slices.Clone(made), func(d string) bool { return !slices.Contains(paths, d) })
+	return joinErrors([]error{removeMade(c.fs, own), c.parents.prune(c.fs, paths)})
 }
 
 // removeMade undoes Create's mkdirs, deepest first. Nothing ran in them.
@@ -380,7 +440,8 @@ func (c *Cgroup) Paths() []string {
 }
 
 // Destroy kills every process left in the container's cgroups and removes
-// them (and any cgroups the container made below them). See DestroyPaths.
+// them (and any cgroups the container made below them), then the parents
+// Create made for them that no other container uses. See DestroyPaths.
 func (c *Cgroup) Destroy() error {
-	return destroyPaths(c.fs, c.Paths())
+	return joinErrors([]error{destroyPaths(c.fs, c.Paths()), c.parents.prune(c.fs, c.Paths())})
 }

@@ -47,7 +47,7 @@ const ctr = "stdcontainer-test-0123456789ab"
 // a cgroup in name=systemd and in the unified (v2) tree.
 func TestCreateV1EveryField(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{blkioWeight: true})
-	c, err := Create(l, "", ctr, everything())
+	c, err := Create(l, testParents(l), "", ctr, everything())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func idx(writes []string, sub string) int {
 // and nodes, in every cpuset cgroup it makes (--cgroup-parent too).
 func TestCreateV1CpusetInherits(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
-	c, err := Create(l, "/stdc/sub", ctr, nil)
+	c, err := Create(l, testParents(l), "/stdc/sub", ctr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestCreateV1CpusetInherits(t *testing.T) {
 // cgroup holds processes.
 func TestCreateV2EveryField(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, everything())
+	c, err := Create(l, testParents(l), "/stdc", ctr, everything())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestCreateV2EveryField(t *testing.T) {
 func TestCreateV2BFQWeight(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{bfq: true})
 	r := &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(300)}}
-	if _, err := Create(l, "/stdc", ctr, r); err != nil {
+	if _, err := Create(l, testParents(l), "/stdc", ctr, r); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.file("stdc/" + ctr + "/io.bfq.weight"); got != "300" {
@@ -210,7 +210,7 @@ func TestCreateV2BFQWeight(t *testing.T) {
 // own (busy) cgroup works.
 func TestCreateV2NoLimitsUnderOwn(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "", ctr, &specs.LinuxResources{})
+	c, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestMemorySwapArithmetic(t *testing.T) {
 	} {
 		r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(tc.limit), Swap: i64(tc.swap)}}
 		l, f := newFixture(t, "hybrid", fixtureOpts{})
-		if _, err := Create(l, "", ctr, r); err != nil {
+		if _, err := Create(l, testParents(l), "", ctr, r); err != nil {
 			t.Fatal(err)
 		}
 		memsw := "memory/process_api/db85e9e805e72043da5287c976202544/" + ctr + "/memory.memsw.limit_in_bytes"
@@ -242,7 +242,7 @@ func TestMemorySwapArithmetic(t *testing.T) {
 			t.Errorf("v1 %d/%d: memsw = %q, want %q", tc.limit, tc.swap, got, tc.v1)
 		}
 		l, f = newFixture(t, "v2", fixtureOpts{})
-		if _, err := Create(l, "/p", ctr, r); err != nil {
+		if _, err := Create(l, testParents(l), "/p", ctr, r); err != nil {
 			t.Fatal(err)
 		}
 		if got := lastWrite(f.writes, "p/"+ctr+"/memory.swap.max"); got != tc.v2 {
@@ -348,7 +348,7 @@ func TestCreateRefuses(t *testing.T) {
 				name, tc.want = "../x", `cgroups: invalid cgroup name "../x"`
 			}
 			before := f.tree()
-			_, err := Create(l, tc.parent, name, tc.r)
+			_, err := Create(l, testParents(l), tc.parent, name, tc.r)
 			want := strings.ReplaceAll(tc.want, "{root}", f.root)
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Fatalf("err = %v\nwant %s", err, want)
@@ -365,7 +365,7 @@ func TestCreateRefuses(t *testing.T) {
 func TestCreateV1MissingController(t *testing.T) {
 	l, _ := newFixture(t, "hybrid", fixtureOpts{})
 	delete(l.V1, "pids")
-	_, err := Create(l, "", ctr, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}})
+	_, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}})
 	if err == nil || !strings.Contains(err.Error(), "--pids-limit: the pids controller is not available") {
 		t.Errorf("err = %v", err)
 	}
@@ -393,7 +393,7 @@ func TestBlockDevice(t *testing.T) {
 func TestCreateV1BFQWeight(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
 	r := &specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(300)}}
-	if _, err := Create(l, "", ctr, r); err != nil {
+	if _, err := Create(l, testParents(l), "", ctr, r); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.file("blkio/" + ctr + "/blkio.bfq.weight"); got != "300" {
@@ -409,7 +409,7 @@ func TestCreateV1CpusetEmptyExistingParent(t *testing.T) {
 	for _, d := range []string{"cpuset/manual", "cpuset/manual/sub"} {
 		f.must(f.mkdir(filepath.Join(f.root, d))) // empty cpus and mems
 	}
-	c, err := Create(l, "/manual/sub", ctr, nil)
+	c, err := Create(l, testParents(l), "/manual/sub", ctr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,14 +428,14 @@ func TestCreateV1CpusetEmptyExistingParent(t *testing.T) {
 // from the root down instead of refusing its own parent.
 func TestCreateV2ExistingParentGetsControllers(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	if _, err := Create(l, "/stdc", ctr, nil); err != nil {
+	if _, err := Create(l, testParents(l), "/stdc", ctr, nil); err != nil {
 		t.Fatal(err)
 	}
 	r := &specs.LinuxResources{
 		Memory:  &specs.LinuxMemory{Limit: i64(64 << 20)},
 		BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{dev(8, 0, 1<<20)}},
 	}
-	if _, err := Create(l, "/stdc", ctr+"2", r); err != nil {
+	if _, err := Create(l, testParents(l), "/stdc", ctr+"2", r); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.file("stdc/" + ctr + "2/memory.max"); got != "67108864" {
@@ -455,7 +455,7 @@ func TestCreateV2IOMaxError(t *testing.T) {
 		ThrottleReadBpsDevice:  []specs.LinuxThrottleDevice{dev(8, 1, 1<<20)},
 		ThrottleWriteBpsDevice: []specs.LinuxThrottleDevice{dev(8, 1, 2<<20)},
 	}}
-	_, err := Create(l, "/p", ctr, r)
+	_, err := Create(l, testParents(l), "/p", ctr, r)
 	want := "--device-read-bps/--device-write-bps 8:1 rbps=1048576 wbps=2097152: " + filepath.Join(f.root, "p", ctr, "io.max") + ": no such device"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)

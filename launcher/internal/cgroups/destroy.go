@@ -31,16 +31,18 @@ var rmdirPatience = 10 * time.Second
 // are not a container's own cgroup (named containerPrefix…, as the
 // launcher names them) are refused before anything gets killed: a state
 // file naming a shared --cgroup-parent must not take every container
-// below it along.
-func DestroyPaths(paths []string) error {
-	return destroyStatePaths(realFS{}, paths)
+// below it along. Then the ancestors listed in parents (the parent
+// cgroups a launcher made for them) go where no other container uses
+// them; a nil parents removes none.
+func DestroyPaths(paths []string, parents *Parents) error {
+	return destroyStatePaths(realFS{}, paths, parents)
 }
 
 // containerPrefix starts the name of every container cgroup the launcher
 // makes; DestroyPaths removes no other.
 const containerPrefix = "stdcontainer-"
 
-func destroyStatePaths(fsy fsys, paths []string) error {
+func destroyStatePaths(fsy fsys, paths []string, parents *Parents) error {
 	var errs []error
 	var ok []string
 	for _, p := range paths {
@@ -50,9 +52,7 @@ func destroyStatePaths(fsy fsys, paths []string) error {
 		}
 		ok = append(ok, p)
 	}
-	if err := destroyPaths(fsy, ok); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, destroyPaths(fsy, ok), parents.prune(fsy, ok))
 	return joinErrors(errs)
 }
 

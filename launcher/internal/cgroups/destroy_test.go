@@ -46,7 +46,7 @@ func waitKilled(t *testing.T, done chan error) {
 // a cgroup the container made inside its own.
 func TestDestroyV1(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(16)}})
+	c, err := Create(l, testParents(l), "/stdc", ctr, &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(16)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +66,10 @@ func TestDestroyV1(t *testing.T) {
 			t.Errorf("%s left: %v", p, err)
 		}
 	}
-	// The 10 container cgroups and init.scope went; /stdc stays (shared).
-	if after := len(f.tree()); before-after != 11 {
-		t.Errorf("%d directories removed, want 11", before-after)
+	// The 10 container cgroups and init.scope went, and the 10 /stdc
+	// parents Create made for them, which no other container uses.
+	if after := len(f.tree()); before-after != 21 {
+		t.Errorf("%d directories removed, want 21", before-after)
 	}
 	fz := "freezer/stdc/" + ctr + "/freezer.state"
 	if i, j := idx(f.writes, fz+"=FROZEN"), idx(f.writes, fz+"=THAWED"); i < 0 || j < i {
@@ -85,7 +86,7 @@ func TestDestroyV1(t *testing.T) {
 
 func TestDestroyV2(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, everything())
+	c, err := Create(l, testParents(l), "/stdc", ctr, everything())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestDestroyNotSelf(t *testing.T) {
 	defer func(d time.Duration) { rmdirPatience = d }(rmdirPatience)
 	rmdirPatience = 100 * time.Millisecond
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, nil)
+	c, err := Create(l, testParents(l), "/stdc", ctr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestDestroyNotSelf(t *testing.T) {
 // holds a running container) must not kill or remove anything.
 func TestDestroyPathsOnlyContainers(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, nil)
+	c, err := Create(l, testParents(l), "/stdc", ctr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestDestroyPathsOnlyContainers(t *testing.T) {
 	for _, p := range c.Paths() {
 		parents = append(parents, filepath.Dir(p))
 	}
-	err = destroyStatePaths(f, parents)
+	err = destroyStatePaths(f, parents, f.parents)
 	if err == nil || !strings.Contains(err.Error(), "not a container's cgroup") {
 		t.Errorf("err = %v", err)
 	}
@@ -182,7 +183,7 @@ func TestDestroyPathsOnlyContainers(t *testing.T) {
 		t.Errorf("the container's process: %v", err)
 	}
 	// Its own paths still go.
-	if err := destroyStatePaths(f, c.Paths()); err != nil {
+	if err := destroyStatePaths(f, c.Paths(), f.parents); err != nil {
 		t.Error(err)
 	}
 }

@@ -198,7 +198,7 @@ func TestRealDevices(t *testing.T) {
 	}
 	dir, major, minor := deviceNodes(t)
 	name := "stdcontainer-devtest-" + strconv.Itoa(os.Getpid())
-	c, err := Create(l, "", name, &specs.LinuxResources{Devices: DefaultDevices()})
+	c, err := Create(l, testParents(l), "", name, &specs.LinuxResources{Devices: DefaultDevices()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestRealDevicesBPF(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := DestroyPaths([]string{dir}); err != nil {
+		if err := DestroyPaths([]string{dir}, nil); err != nil {
 			t.Error(err)
 		}
 	})

@@ -210,7 +210,7 @@ func (r recordFS) write(file, data string) error {
 
 func TestDefaultDevicesV1(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
-	if _, err := Create(l, "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err != nil {
+	if _, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -273,7 +273,7 @@ func TestDevicesV1Writes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, f := newFixture(t, "hybrid", fixtureOpts{})
-			if _, err := Create(l, "", ctr, &specs.LinuxResources{Devices: devRules(tc.rules...)}); err != nil {
+			if _, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: devRules(tc.rules...)}); err != nil {
 				t.Fatal(err)
 			}
 			if got := devicesWrites(f); !reflect.DeepEqual(got, tc.want) {
@@ -288,7 +288,7 @@ func TestDevicesV1WriteError(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
 	f.failWrite = map[string]error{"devices.allow": unix.EPERM}
 	before := f.tree()
-	_, err := Create(l, "", ctr, &specs.LinuxResources{Devices: DefaultDevices()})
+	_, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: DefaultDevices()})
 	want := `cgroups: devices[1] "c *:* m": ` + f.root + "/devices/" + ctr + "/devices.allow: operation not permitted"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
@@ -322,7 +322,7 @@ func TestDevicesRefused(t *testing.T) {
 	} {
 		l, f := newFixture(t, "hybrid", fixtureOpts{})
 		before := f.tree()
-		_, err := Create(l, "", ctr, &specs.LinuxResources{Devices: tc.devs})
+		_, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: tc.devs})
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%+v:\nerr = %v\nwant %s", tc.devs, err, tc.want)
 		}
@@ -400,7 +400,7 @@ func TestDevicesSemantics(t *testing.T) {
 // The v2 driver: the program on the container's cgroup2 directory.
 func TestDevicesV2Program(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	if _, err := Create(l, "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err != nil {
+	if _, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err != nil {
 		t.Fatal(err)
 	}
 	dir := "user.slice/user-1000.slice/session-2.scope/" + ctr
@@ -418,14 +418,14 @@ func TestDevicesV2Program(t *testing.T) {
 
 	// Allowing everything needs no program.
 	l, f = newFixture(t, "v2", fixtureOpts{})
-	if _, err := Create(l, "", ctr, &specs.LinuxResources{Devices: devRules("allow a *:* rwm")}); err != nil || len(f.writes) != 0 {
+	if _, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: devRules("allow a *:* rwm")}); err != nil || len(f.writes) != 0 {
 		t.Errorf("allow all: %v, writes %v", err, f.writes)
 	}
 
 	// Hybrid without a v1 devices controller: the program on the unified tree.
 	l, f = newFixture(t, "hybrid", fixtureOpts{})
 	delete(l.V1, "devices")
-	if _, err := Create(l, "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err != nil {
+	if _, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err != nil {
 		t.Fatal(err)
 	}
 	if f.programs["unified/"+ctr] == nil {
@@ -436,7 +436,7 @@ func TestDevicesV2Program(t *testing.T) {
 	l, f = newFixture(t, "v2", fixtureOpts{})
 	f.failWrite = map[string]error{"<device program>": unix.EPERM}
 	before := f.tree()
-	_, err := Create(l, "/p", ctr, &specs.LinuxResources{Devices: DefaultDevices()})
+	_, err := Create(l, testParents(l), "/p", ctr, &specs.LinuxResources{Devices: DefaultDevices()})
 	if want := "cgroups: devices: attaching the BPF device program to " + f.root + "/p/" + ctr + ": operation not permitted"; err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
@@ -448,7 +448,7 @@ func TestDevicesV2Program(t *testing.T) {
 	l, _ = newFixture(t, "hybrid", fixtureOpts{})
 	delete(l.V1, "devices")
 	l.V2 = ""
-	if _, err := Create(l, "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err == nil ||
+	if _, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Devices: DefaultDevices()}); err == nil ||
 		!strings.HasPrefix(err.Error(), "cgroups: devices: the devices controller is not mounted") {
 		t.Errorf("err = %v", err)
 	}

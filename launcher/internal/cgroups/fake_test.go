@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +31,15 @@ type fakeFS struct {
 	// programs holds the BPF device programs attached, by directory
 	// relative to the root.
 	programs map[string][]bpfInsn
+	// parents is the record of parent cgroups made, in its own temporary
+	// state directory.
+	parents *Parents
+	// mu makes mkdir, rmdir and write one step each, as the kernel's are,
+	// for tests that run Create and Destroy concurrently.
+	mu sync.Mutex
+	// beforeMkdir, when set, runs before each mkdir (to remove a parent
+	// as a concurrent launcher would).
+	beforeMkdir func(dir string)
 }
 
 type fixtureOpts struct {
@@ -55,7 +65,7 @@ func newFixture(t *testing.T, name string, opts fixtureOpts) (*Layout, *fakeFS) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeFS{t: t, opts: opts, layout: l, root: root}
+	f := &fakeFS{t: t, opts: opts, layout: l, root: root, parents: NewParents(t.TempDir())}
 	l.fs = f
 	for _, m := range l.mounts() {
 		if err := os.MkdirAll(m, 0o755); err != nil {
@@ -120,7 +130,21 @@ func (f *fakeFS) mountOf(dir string) string {
 	return best
 }
 
+// testParents is the fixture's record of parents made (nil on the real
+// cgroupfs).
+func testParents(l *Layout) *Parents {
+	if f, ok := l.fs.(*fakeFS); ok {
+		return f.parents
+	}
+	return nil
+}
+
 func (f *fakeFS) mkdir(dir string) error {
+	if f.beforeMkdir != nil {
+		f.beforeMkdir(dir)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
@@ -272,6 +296,8 @@ func (f *fakeFS) read(p string) string {
 // rmdir refuses, like the kernel, a cgroup with child cgroups or with
 // live processes.
 func (f *fakeFS) rmdir(dir string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -290,6 +316,8 @@ func (f *fakeFS) rmdir(dir string) error {
 }
 
 func (f *fakeFS) write(file, data string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	rel, _ := filepath.Rel(f.root, file)
 	fd, err := os.OpenFile(file, os.O_WRONLY, 0) // never creates, as cgroupfs
 	if err != nil {

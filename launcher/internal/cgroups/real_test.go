@@ -34,7 +34,7 @@ func TestRealHost(t *testing.T) {
 	}
 	name := "stdcontainer-test-" + strconv.Itoa(os.Getpid())
 	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(64 << 20)}, Pids: &specs.LinuxPids{Limit: i64(16)}}
-	c, err := Create(l, "", name, r)
+	c, err := Create(l, testParents(l), "", name, r)
 	if err != nil {
 		if l.Mode == "v2" && strings.Contains(err.Error(), "holds processes") {
 			t.Skipf("cgroup v2 host, and this test's own cgroup holds processes: %v", err)
@@ -129,7 +129,7 @@ func TestRealCpusetEmptyParent(t *testing.T) {
 			os.Remove(filepath.Join(m, parent))
 		}
 	})
-	c, err := Create(l, parent, name, nil)
+	c, err := Create(l, testParents(l), parent, name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func put(t *testing.T, dir, file, data string) {
 // unified cgroup's cpu.stat must not override cpuacct.
 func TestStatsV1(t *testing.T) {
 	l, f := newFixture(t, "hybrid", fixtureOpts{})
-	c, err := Create(l, "", ctr, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(64 << 20)}, Pids: &specs.LinuxPids{Limit: i64(16)}})
+	c, err := Create(l, testParents(l), "", ctr, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(64 << 20)}, Pids: &specs.LinuxPids{Limit: i64(16)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestStatsV1(t *testing.T) {
 		t.Errorf("Stats = %+v\nwant %+v", st, want)
 	}
 	// No limits: 0, not v1's 9223372036854771712.
-	c2, _ := Create(l, "", ctr+"2", nil)
+	c2, _ := Create(l, testParents(l), "", ctr+"2", nil)
 	if st, _ := StatsFromPaths(c2.Paths()); st.MemoryLimit != 0 || st.PidsLimit != 0 {
 		t.Errorf("unlimited: %+v", st)
 	}
@@ -49,7 +49,7 @@ func TestStatsV1(t *testing.T) {
 
 func TestStatsV2(t *testing.T) {
 	l, _ := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, everything())
+	c, err := Create(l, testParents(l), "/stdc", ctr, everything())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestFlagError(t *testing.T) {
 // cgroup.subtree_control"), as runc's and crun's cgroupfs drivers do.
 func TestCreateV2ControllerNotDelegated(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "/user.slice", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
+	c, err := Create(l, testParents(l), "/user.slice", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestCreateV2ControllerNotDelegated(t *testing.T) {
 func TestCreateV2BusyAncestorNoPartialWrites(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
 	// session-2.scope holds the fake process 4242.
-	_, err := Create(l, "sub", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
+	_, err := Create(l, testParents(l), "sub", ctr, &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}})
 	want := "--cpuset-cpus: cannot enable the cpuset controller in " +
 		filepath.Join(f.root, "user.slice/user-1000.slice/session-2.scope") + ": it holds processes"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -127,7 +127,7 @@ func TestCreateV2BusyAncestorNoPartialWrites(t *testing.T) {
 // io (as runc's and crun's do), else Stats could only show zeros.
 func TestStatsV2NoLimits(t *testing.T) {
 	l, f := newFixture(t, "v2", fixtureOpts{})
-	c, err := Create(l, "/stdc", ctr, nil)
+	c, err := Create(l, testParents(l), "/stdc", ctr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ var updateFixtures = []struct{ name, parent string }{{"v1", ""}, {"hybrid", ""},
 func createFor(t *testing.T, name, parent string, r *specs.LinuxResources) (*Layout, *fakeFS, []string) {
 	t.Helper()
 	l, f := newFixture(t, name, fixtureOpts{})
-	c, err := Create(l, parent, ctr, r)
+	c, err := Create(l, testParents(l), parent, ctr, r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,8 @@ container is named by its ID, a unique prefix of it, or its NAME.`,
 		usage:   "launcher gc",
 		summary: "Remove lost containers",
 		about: `Remove the state of lost containers: those whose launcher died (a crash,
-SIGKILL) without recording an exit.`,
+SIGKILL) without recording an exit; and the parent cgroups launchers made
+(--cgroup-parent) that no container uses any more.`,
 		exit: exitOne,
 	},
 	"check": {

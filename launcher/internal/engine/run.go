@@ -94,7 +94,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	if s.Linux != nil {
 		resources = s.Linux.Resources
 	}
-	cg, err := containerCgroup(layout, s, resources)
+	cg, err := containerCgroup(layout, cgroups.NewParents(store.Root), s, resources)
 	if err != nil {
 		return container.CodeLauncher, err
 	}

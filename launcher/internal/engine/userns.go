@@ -271,13 +271,14 @@ func usernsMode(s *spec.Spec) string {
 	return "map"
 }
 
-// containerCgroup creates the container's cgroup. A rootless launcher
-// gets one only where the host delegates a writable cgroup v2 subtree;
-// elsewhere it runs without, and refuses limits rather than ignore them.
-func containerCgroup(layout *cgroups.Layout, s *spec.Spec, r *specs.LinuxResources) (*cgroups.Cgroup, error) {
+// containerCgroup creates the container's cgroup, listing the parent
+// cgroups it makes in parents. A rootless launcher gets one only where
+// the host delegates a writable cgroup v2 subtree; elsewhere it runs
+// without, and refuses limits rather than ignore them.
+func containerCgroup(layout *cgroups.Layout, parents *cgroups.Parents, s *spec.Spec, r *specs.LinuxResources) (*cgroups.Cgroup, error) {
 	name := "stdcontainer-" + s.ID[:12]
 	if os.Geteuid() == 0 {
-		cg, err := cgroups.Create(layout, s.CgroupParent, name, r)
+		cg, err := cgroups.Create(layout, parents, s.CgroupParent, name, r)
 		if err != nil {
 			return nil, &UserError{err.Error()}
 		}
@@ -294,7 +295,7 @@ func containerCgroup(layout *cgroups.Layout, s *spec.Spec, r *specs.LinuxResourc
 			copied.Devices = nil
 			limits = &copied
 		}
-		cg, err := cgroups.Create(layout, s.CgroupParent, name, limits)
+		cg, err := cgroups.Create(layout, parents, s.CgroupParent, name, limits)
 		if err == nil {
 			return cg, nil
 		}

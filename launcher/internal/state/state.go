@@ -636,35 +636,51 @@ func decode(id, path string, data []byte) (*Container, error) {
 	return &c, nil
 }
 
-// writeAtomic replaces dir/state.json with data via a temp file and rename,
-// so readers (who take no lock) never see a partial file.
+// writeAtomic replaces dir/state.json with data (see WriteFile).
 func writeAtomic(dir string, data []byte) error {
-	f, err := os.CreateTemp(dir, "."+stateFile+".*") // mode 0600
+	err := WriteFile(filepath.Join(dir, stateFile), append(data, '\n'))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrNotFound, filepath.Base(dir)) // removed meanwhile
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%w: %s", ErrNotFound, filepath.Base(dir))
-		}
 		return fmt.Errorf("write container state: %w", err)
 	}
+	return nil
+}
+
+// WriteFile replaces path with data (mode 0600) as the store replaces a
+// state.json: through a temp file in the same directory, synced, then
+// renamed over path, so readers (who take no lock) see the old content or
+// the new, never part of it. For the files other packages keep under
+// Root.
+func WriteFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*") // mode 0600
+	if err != nil {
+		return err
+	}
 	tmp := f.Name()
-	_, err = f.Write(append(data, '\n'))
+	_, err = f.Write(data)
 	if err == nil {
 		// Sync before rename so a crash on a disk-backed --root leaves the
-		// old or the new state, never an empty file.
+		// old or the new file, never an empty one.
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, stateFile))
+		err = os.Rename(tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write container state: %w", err)
 	}
-	return nil
+	return err
 }
+
+// Lock takes an exclusive flock(2) on path, creating the file (mode 0600)
+// if needed, and returns the function that releases it: the store's
+// locking, for the files other packages keep under Root.
+func Lock(path string) (func(), error) { return lock(path, true) }
 
 // lock takes an exclusive flock on path (created if needed) and returns the
 // function that releases it. flock locks belong to the open file, so this
