@@ -195,6 +195,15 @@ func renderSeq(w *strings.Builder, rep *report, r *results, cmd string) {
 		fmt.Fprintf(w, "%d runs of `%s` one after the other (hyperfine, no warm-up).\n\n", len(t), cmd)
 		table(w, []string{"runs", fmt.Sprintf("first %d mean ms", k), fmt.Sprintf("last %d mean ms", k), "last / first"},
 			[][]string{{fmt.Sprint(len(t)), ms(first), ms(last), ratio(div(last, first))}})
+		// Every window's mean, so that a trend can be told from one noisy
+		// window at either end.
+		if k > 0 {
+			var means []string
+			for i := 0; i+k <= len(t); i += k {
+				means = append(means, ms(mean(t[i:i+k])))
+			}
+			fmt.Fprintf(w, "\nMean ms of each %d runs in turn: %s.\n", k, strings.Join(means, ", "))
+		}
 		w.WriteString("\n")
 	}
 	if len(r.Leaks) > 0 {
