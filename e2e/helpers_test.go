@@ -112,7 +112,7 @@ func busyboxLinks(t *testing.T) string {
 	links := t.TempDir()
 	os.MkdirAll(filepath.Join(links, "bin"), 0o755)
 	for _, applet := range []string{"sh", "sleep", "cat", "echo", "ls", "readlink", "grep", "true", "env", "kill",
-		"wc", "tr", "head", "rm", "mkdir", "touch", "tty", "stty", "test", "id", "pwd", "hostname", "cut"} {
+		"wc", "tr", "head", "rm", "mkdir", "touch", "tty", "stty", "test", "id", "pwd", "hostname", "cut", "mount", "ln"} {
 		if err := os.Symlink("busybox", filepath.Join(links, "bin", applet)); err != nil {
 			t.Fatal(err)
 		}

@@ -70,12 +70,18 @@ func TestOCIHooks(t *testing.T) {
 		return records
 	}
 	hostNet, _ := os.Readlink("/proc/self/ns/net")
+	// check compares what a hook saw with what it should; the hooks run in
+	// the container's namespaces see its PID 1 as 1, as under runc.
 	check := func(r hookRecord, kind, status string, pid int, inContainer bool) {
 		t.Helper()
 		s := r.State
-		if r.Kind != kind || s.Status != status || s.ID != "hooked" || s.Pid != pid || s.Bundle != bundle ||
+		wantPid := pid
+		if inContainer {
+			wantPid = 1
+		}
+		if r.Kind != kind || s.Status != status || s.ID != "hooked" || s.Pid != wantPid || s.Bundle != bundle ||
 			s.Annotations["org.example.hook-test"] != "yes" || !strings.HasPrefix(s.OCIVersion, "1.") {
-			t.Errorf("%s hook got %+v; want %s, status %s, id hooked, pid %d, bundle %s and the annotation", kind, r, kind, status, pid, bundle)
+			t.Errorf("%s hook got %+v; want %s, status %s, id hooked, pid %d, bundle %s and the annotation", kind, r, kind, status, wantPid, bundle)
 		}
 		containerNet, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/net")
 		if inContainer && r.NetNS != containerNet || !inContainer && r.NetNS != hostNet {
@@ -136,10 +142,19 @@ func TestOCIHooks(t *testing.T) {
 		{"startContainer", map[string]any{"path": "/bin/missing-hook"}, "startContainer hook 0 (/bin/missing-hook)"},
 	} {
 		failing := ociBundle(t, runtime, "true")
-		editOCIConfig(t, failing, func(cfg map[string]any) { cfg["hooks"] = map[string]any{c.kind: []any{c.hook}} })
+		stopped := filepath.Join(t.TempDir(), "poststop-ran")
+		editOCIConfig(t, failing, func(cfg map[string]any) {
+			cfg["hooks"] = map[string]any{c.kind: []any{c.hook},
+				"poststop": []any{map[string]any{"path": "/bin/touch", "args": []string{"touch", stopped}}}}
+		})
 		_, stderr, code := ociRun(t, runtime, root, "run", "--bundle", failing, "failing")
 		if code == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("run with a failing %s hook: exit %d %q, want %q", c.kind, code, stderr, c.want)
+		}
+		// A failed prestart or createRuntime hook stops the container and
+		// the lifecycle goes on to poststop (runtime spec).
+		if _, err := os.Stat(stopped); (err == nil) != (c.kind == "prestart" || c.kind == "createRuntime") {
+			t.Errorf("failing %s hook: poststop ran: %v", c.kind, err == nil)
 		}
 		if c.kind == "startContainer" {
 			ociRun(t, runtime, root, "delete", "--force", "failing") // it was created: runc leaves it stopped too

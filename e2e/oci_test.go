@@ -226,6 +226,34 @@ func TestOCIConfigFields(t *testing.T) {
 		t.Errorf("run --preserve-fds 2: %v %q; want fds 3 and 4 only", err, fdOut)
 	}
 	ociRun(t, runtime, root, "delete", "--force", "fds")
+	// The same through create and start, as conmon calls it: the fds the
+	// container gets with its config (the start FIFO) must not be taken
+	// for preserved ones.
+	out = filepath.Join(t.TempDir(), "out")
+	fdBundle2 := ociBundle(t, runtime, "sh", "-c", "cat <&3 >"+"/out/fds; cat <&4 >>/out/fds")
+	editOCIConfig(t, fdBundle2, func(cfg map[string]any) {
+		cfg["mounts"] = append(cfg["mounts"].([]any), map[string]any{"destination": "/out", "type": "bind", "source": filepath.Dir(out), "options": []string{"rbind", "rw"}})
+	})
+	cmd = exec.Command(runtime, "--root", root, "create", "--preserve-fds", "2", "--bundle", fdBundle2, "fds2")
+	cmd.ExtraFiles = files[:2]
+	files[0].Seek(0, 0)
+	files[1].Seek(0, 0)
+	// A file, not a pipe: the created container keeps create's stdio.
+	createOut, _ := os.Create(filepath.Join(t.TempDir(), "create.out"))
+	defer createOut.Close()
+	cmd.Stdout, cmd.Stderr = createOut, createOut
+	if err := cmd.Run(); err != nil {
+		got, _ := os.ReadFile(createOut.Name())
+		t.Fatalf("create --preserve-fds 2: %v %s", err, got)
+	}
+	if _, stderr, code := ociRun(t, runtime, root, "start", "fds2"); code != 0 {
+		t.Errorf("start after create --preserve-fds 2: exit %d %s", code, stderr)
+	}
+	waitForStatus(t, runtime, root, "fds2", "stopped")
+	if got, _ := os.ReadFile(filepath.Join(filepath.Dir(out), "fds")); string(got) != "from fd 3\nfrom fd 4\n" {
+		t.Errorf("create --preserve-fds 2, start: the container read %q, want fds 3 and 4", got)
+	}
+	ociRun(t, runtime, root, "delete", "--force", "fds2")
 	if _, stderr, code := ociRun(t, runtime, root, "run", "--preserve-fds", "1", "--bundle", fdBundle, "fds"); code == 0 || !strings.Contains(stderr, "--preserve-fds 1: fd 3 is not open") {
 		t.Errorf("run --preserve-fds 1 without fd 3: exit %d %q", code, stderr)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -605,5 +606,56 @@ func TestExecTerminal(t *testing.T) {
 		`t=$(tty); echo "name=$t"; ls -ln "$t" | tr -s ' ' | cut -d' ' -f3; echo reopened >"$t"`)
 	if code != 0 || !strings.Contains(text, "name=/dev/pts/") || !strings.Contains(text, "\n1000\n") || !strings.Contains(text, "reopened\n") {
 		t.Errorf("exec -it -u 1000: exit %d, output %q; want its /dev/pts/N, owned by 1000, reopened", code, text)
+	}
+}
+
+// TestExecTerminalIgnoresAContainersFakeDevpts: a container root with
+// CAP_SYS_ADMIN in its user namespace covers /dev/pts with a tmpfs holding
+// its real ptmx and, as the names of the next ptys, symlinks to a host
+// file it cannot read. exec -t, whose helper is host
+// root, must not open or chown what those names lead to: it refuses a
+// /dev/pts that is not devpts, and the host file keeps its owner and mode.
+func TestExecTerminalIgnoresAContainersFakeDevpts(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t), t.TempDir()
+	// Reachable by the container's mapped root (t.TempDir's parent is 0700).
+	vol, err := os.MkdirTemp("", "stdc-fakepts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(vol)
+	os.Chmod(vol, 0o755)
+	secret := filepath.Join(vol, "secret")
+	if err := os.WriteFile(secret, []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(secret, 4242, 4242)
+	_, stderr, code := launch(t, st, "run", "-d", "--name", "fakepts", "--userns=auto", "--cap-add", "SYS_ADMIN",
+		"-v", vol+":/vol", root, "sh", "-c",
+		// A real ptmx kept under the fake directory, names for the next
+		// ptys leading to the host file.
+		"touch /tmp/ptmx && mount --bind /dev/pts/ptmx /tmp/ptmx && mount -t tmpfs fake /dev/pts && "+
+			"touch /dev/pts/ptmx && mount --bind /tmp/ptmx /dev/pts/ptmx && "+
+			"for n in 0 1 2 3 4 5; do ln -s /vol/secret /dev/pts/$n; done && exec sleep 60")
+	if code != 0 {
+		t.Fatalf("run -d: exit %d %s", code, stderr)
+	}
+	defer launch(t, st, "rm", "-f", "fakepts")
+	for i := 0; i < 100; i++ {
+		if out, _, _ := launch(t, st, "exec", "fakepts", "sh", "-c", "test -L /dev/pts/5 && echo covered"); strings.Contains(out, "covered") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	text, code := onPTY(t, 24, 80, bin.launcher, "--root", st, "exec", "-it", "fakepts", "sh", "-c", "id")
+	if code == 0 || !strings.Contains(text, "not a devpts mount") {
+		t.Errorf("exec -it into a container with a fake /dev/pts: exit %d, %q; want a refusal", code, text)
+	}
+	fi, err := os.Stat(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 4242 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the host file is now owned by %d, mode %v; want 4242 and 0600 untouched", st.Uid, fi.Mode().Perm())
 	}
 }

@@ -258,7 +258,7 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 	fs.Bool("no-pivot", false, "")
 	fs.Bool("no-new-keyring", false, "")
 	fs.Bool("no-subreaper", false, "")
-	fs.Bool("keep", false, "")
+	keep := fs.Bool("keep", false, "")
 	preserve := fs.Int("preserve-fds", 0, "")
 	if err := parseOCIFlags(fs, args); err != nil {
 		return ociFail(1, fmt.Errorf("%s: %v", name, err))
@@ -295,13 +295,28 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 		return ociFail(1, err)
 	}
 	if !wait && !*detach {
-		// runc run in the foreground: the container's status is ours.
+		// runc run in the foreground: the container's status is ours, and
+		// the container is deleted when it exits (poststop hooks and all)
+		// unless --keep.
+		s.Remove = !*keep
+		var pid int
 		started := func(string) {
-			if *pidFile != "" {
-				if c, err := lookupOCI(store, id); err == nil {
-					writePidFile(*pidFile, c.State.Pid)
+			if c, err := lookupOCI(store, id); err == nil {
+				pid = c.State.Pid
+				if *pidFile != "" {
+					writePidFile(*pidFile, pid)
 				}
 			}
+		}
+		if !*keep && s.Hooks != nil && len(s.Hooks.Poststop) > 0 {
+			defer func() {
+				if pid == 0 {
+					return // it never ran
+				}
+				stopped := &state.Container{Id: s.ID, Name: s.Name, Bundle: s.Bundle, Annotations: s.Annotations}
+				stopped.State.Pid = pid
+				runStateHooks("poststop", s.Hooks.Poststop, stopped, "stopped")
+			}()
 		}
 		if terminal {
 			return foregroundConsole(s.Process.ConsoleSize, func(stdio container.Stdio) (int, error) {

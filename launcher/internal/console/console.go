@@ -25,41 +25,67 @@ type PTY struct {
 
 // Open allocates a pseudo-terminal from the host's /dev/ptmx.
 func Open() (*PTY, error) {
-	return open("/dev/ptmx", "/dev/pts")
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: "/dev/ptmx", Err: err}
+	}
+	return fromControl(fd)
 }
 
 // OpenIn allocates a pseudo-terminal from the devpts instance mounted at
 // ptsDir (its own ptmx), so that the terminal side has a name there: a
 // container's /dev/pts/N, as runc gives, rather than a host pty that has
 // no name inside the container.
+//
+// ptsDir may be in a container's mount namespace, where the container
+// decides what its paths lead to, while the caller is host root: ptsDir
+// must be a devpts mount, its ptmx is opened beneath it without following
+// symlinks or crossing mounts, and the terminal side comes from the
+// controlling side itself (TIOCGPTPEER), never by its path.
 func OpenIn(ptsDir string) (*PTY, error) {
-	return open(ptsDir+"/ptmx", ptsDir)
+	dir, err := unix.Open(ptsDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: ptsDir, Err: err}
+	}
+	defer unix.Close(dir)
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(dir, &fs); err != nil {
+		return nil, &os.PathError{Op: "statfs", Path: ptsDir, Err: err}
+	}
+	if fs.Type != unix.DEVPTS_SUPER_MAGIC {
+		return nil, fmt.Errorf("%s: not a devpts mount", ptsDir)
+	}
+	fd, err := unix.Openat2(dir, "ptmx", &unix.OpenHow{
+		Flags:   unix.O_RDWR | unix.O_NOCTTY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_XDEV,
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: ptsDir + "/ptmx", Err: err}
+	}
+	return fromControl(fd)
 }
 
-// open allocates a pty from ptmx; its sides are named as the container
-// sees them (/dev/ptmx, /dev/pts/N), whatever ptsDir is here.
-func open(ptmx, ptsDir string) (*PTY, error) {
-	fd, err := unix.Open(ptmx, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: ptmx, Err: err}
-	}
+// fromControl unlocks the pty whose controlling side is fd and opens its
+// terminal side through it (TIOCGPTPEER). Both are named as the
+// container sees them (/dev/ptmx, /dev/pts/N).
+func fromControl(fd int) (*PTY, error) {
 	control := os.NewFile(uintptr(fd), "/dev/ptmx")
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+	fail := func(what string, err error) (*PTY, error) {
 		control.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		return fail("unlocking the pty", err)
 	}
 	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
 	if err != nil {
-		control.Close()
-		return nil, err
+		return fail("not a pty master", err)
 	}
-	path := ptsDir + "/" + strconv.Itoa(n)
-	tfd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		control.Close()
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	peer, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if errno != 0 {
+		return fail("opening the pty's terminal side", errno)
 	}
-	return &PTY{Control: control, Terminal: os.NewFile(uintptr(tfd), "/dev/pts/"+strconv.Itoa(n))}, nil
+	return &PTY{Control: control, Terminal: os.NewFile(peer, "/dev/pts/"+strconv.Itoa(n))}, nil
 }
 
 // CopySize gives the pty whose controlling side is control the window

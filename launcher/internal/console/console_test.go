@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,31 @@ func TestSetSize(t *testing.T) {
 	ws, err = unix.IoctlGetWinsize(int(p.Control.Fd()), unix.TIOCGWINSZ)
 	if err != nil || ws.Row != 50 || ws.Col != 132 {
 		t.Fatalf("window size %+v, %v; want 50 rows, 132 columns", ws, err)
+	}
+}
+
+// OpenIn allocates only from a devpts mount, and the terminal side it
+// returns is that pty's peer, never a file found by name.
+func TestOpenInNeedsDevpts(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenIn(dir); err == nil || !strings.Contains(err.Error(), "not a devpts mount") {
+		t.Errorf("OpenIn(%s): %v, want a refusal", dir, err)
+	}
+	pty, err := OpenIn("/dev/pts")
+	if err != nil {
+		t.Skipf("the host's /dev/pts/ptmx: %v", err) // mode 0 on Debian: root only
+	}
+	defer pty.Control.Close()
+	defer pty.Terminal.Close()
+	n, err := unix.IoctlGetInt(int(pty.Control.Fd()), unix.TIOCGPTN)
+	if err != nil || pty.Terminal.Name() != "/dev/pts/"+strconv.Itoa(n) {
+		t.Fatalf("pty %d (%v), terminal named %s", n, err, pty.Terminal.Name())
+	}
+	if _, err := pty.Terminal.WriteString("peer\n"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	if k, err := pty.Control.Read(buf); err != nil || !strings.HasPrefix(string(buf[:k]), "peer") {
+		t.Errorf("read %q, %v from the controlling side", buf[:k], err)
 	}
 }

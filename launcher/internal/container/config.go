@@ -78,10 +78,10 @@ type Hooks struct {
 	// pivot (their paths are the host's); StartContainer run after
 	// `start`, as the entry point would, just before its exec.
 	CreateContainer, StartContainer []specs.Hook
-	// ID, Pid (stage 2's, as the host sees it), Bundle and Annotations
-	// are the OCI state the hooks read on stdin.
+	// ID, Bundle and Annotations are the OCI state the hooks read on
+	// stdin, with the pid as they see it: stage 2's in its own PID
+	// namespace, as runc gives (1 unless the namespace was joined).
 	ID          string
-	Pid         int
 	Bundle      string
 	Annotations map[string]string
 }

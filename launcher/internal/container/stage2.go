@@ -674,7 +674,7 @@ func hooksBeforePivot(h *Hooks, resume int) error {
 	if len(h.CreateContainer) == 0 {
 		return nil
 	}
-	if err := hooks.Run("createContainer", h.CreateContainer, hooks.State(h.ID, "creating", h.Pid, h.Bundle, h.Annotations)); err != nil {
+	if err := hooks.Run("createContainer", h.CreateContainer, hooks.State(h.ID, "creating", os.Getpid(), h.Bundle, h.Annotations)); err != nil {
 		return failf(CodeLauncher, "%v", err)
 	}
 	return nil
@@ -756,7 +756,7 @@ func execEntry(cfg *Config) error {
 	}
 	if h := &cfg.Hooks; len(h.StartContainer) > 0 {
 		// As runc: confined already, as the entry point will be.
-		if err := hooks.Run("startContainer", h.StartContainer, hooks.State(h.ID, "created", h.Pid, h.Bundle, h.Annotations)); err != nil {
+		if err := hooks.Run("startContainer", h.StartContainer, hooks.State(h.ID, "created", os.Getpid(), h.Bundle, h.Annotations)); err != nil {
 			return failf(CodeLauncher, "%v", err)
 		}
 	}

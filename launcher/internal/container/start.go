@@ -2,6 +2,7 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -189,21 +190,31 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 				argv = append(argv, Stage2Pdeathsig)
 			}
 		}
-		leave, err := enterNamespaces(opts.Join)
-		if err != nil {
+	}
+	var leave func() error
+	if len(opts.Join) > 0 {
+		if leave, err = enterNamespaces(opts.Join); err != nil {
 			configR.Close()
 			configW.Close()
 			errR.Close()
 			errW.Close()
 			return nil, &StartError{CodeLauncher, err.Error()}
 		}
-		defer leave()
 	}
 	pid, err := syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{
 		Env:   []string{},
 		Files: files,
 		Sys:   sys,
 	})
+	if leave != nil {
+		// A launcher stuck in the container's namespaces must not go on
+		// (its NAT set-up, its hooks would run there): the start fails.
+		if lerr := leave(); lerr != nil && err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+			syscall.Wait4(pid, nil, 0, nil)
+			err = lerr
+		}
+	}
 	configR.Close()
 	errW.Close()
 	if err != nil {
@@ -284,6 +295,7 @@ func (p *Pending) PausedForHooks() error {
 	p.configW.Close()
 	_, err := p.Running()
 	if err == nil {
+		p.proc.Wait() // gone without a word: reaped here
 		err = &StartError{CodeLauncher, "the container exited before its hooks ran"}
 	}
 	return err
@@ -298,7 +310,13 @@ func (p *Pending) Resume(hookErr error) error {
 		if err == nil {
 			return nil
 		}
-		hookErr = fmt.Errorf("resuming the container after its hooks: %v", err)
+		// Stage 2 is gone: its own report says why, if it wrote one.
+		p.configW.Close()
+		if _, rerr := p.Running(); rerr != nil {
+			return rerr
+		}
+		p.proc.Wait()
+		return &StartError{CodeLauncher, fmt.Sprintf("resuming the container after its hooks: %v", err)}
 	}
 	p.errR.Close()
 	p.proc.Signal(syscall.SIGKILL)
@@ -389,6 +407,17 @@ func receiveConfig(cfg any) ([]int, error) {
 	if len(fds) != int(header[0]) {
 		return nil, fmt.Errorf("expected %d files with the config, got %d", header[0], len(fds))
 	}
+	// They arrive at the lowest free numbers, among those the entry
+	// point's preserved fds and sockets are moved to (3, 4, ...): out of
+	// their way, as the error pipe is.
+	for i, fd := range fds {
+		moved, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 100)
+		if err != nil {
+			return nil, err
+		}
+		unix.Close(fd)
+		fds[i] = moved
+	}
 	pipe := os.NewFile(configFD, "config")
 	defer pipe.Close()
 	return fds, json.NewDecoder(pipe).Decode(cfg)
@@ -429,20 +458,21 @@ var nsNames = map[int]string{
 // PID namespace, nor every thread of a Go process); leave moves the
 // thread back. A thread that cannot go back stays locked, so the Go
 // runtime ends it with its goroutine instead of reusing it.
-func enterNamespaces(join []JoinNamespace) (leave func(), err error) {
+func enterNamespaces(join []JoinNamespace) (leave func() error, err error) {
 	runtime.LockOSThread()
 	var entered []*os.File // the thread's own namespaces, to go back to
-	leave = func() {
-		ok := true
+	leave = func() error {
+		var errs []error
 		for i := len(entered) - 1; i >= 0; i-- {
-			if unix.Setns(int(entered[i].Fd()), join[i].Kind) != nil {
-				ok = false
+			if err := unix.Setns(int(entered[i].Fd()), join[i].Kind); err != nil {
+				errs = append(errs, fmt.Errorf("going back to the launcher's own %s namespace: %v", nsNames[join[i].Kind], err))
 			}
 			entered[i].Close()
 		}
-		if ok {
+		if len(errs) == 0 {
 			runtime.UnlockOSThread()
 		}
+		return errors.Join(errs...)
 	}
 	for _, ns := range join {
 		own, err := os.Open("/proc/thread-self/ns/" + nsNames[ns.Kind])
@@ -453,8 +483,9 @@ func enterNamespaces(join []JoinNamespace) (leave func(), err error) {
 			}
 		}
 		if err != nil {
-			leave()
-			if err == unix.EINVAL {
+			if lerr := leave(); lerr != nil {
+				err = fmt.Errorf("%v; %v", err, lerr)
+			} else if err == unix.EINVAL {
 				err = fmt.Errorf("wrong kind of namespace (want %s)", strings.TrimSuffix(nsNames[ns.Kind], "_for_children"))
 			}
 			return nil, fmt.Errorf("joining namespace %s: %v", ns.File.Name(), err)

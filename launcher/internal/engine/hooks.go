@@ -16,7 +16,8 @@ import (
 //   - startContainer: by stage 2, confined, just before the entry point's exec;
 //   - poststart: here once the entry point runs, or by `start` for a
 //     container nobody monitors; a failure is only a warning;
-//   - poststop: by `delete`, a failure only a warning.
+//   - poststop: by `delete` (or once a failed prestart or createRuntime
+//     hook has stopped the container), a failure only a warning.
 
 // hookID is the container's ID in the OCI state hooks read.
 func hookID(s *spec.Spec) string {
@@ -35,7 +36,6 @@ func send(s *spec.Spec, cfg *container.Config, pending *container.Pending, files
 			CreateContainer:  h.CreateContainer,
 			StartContainer:   h.StartContainer,
 			ID:               hookID(s),
-			Pid:              pending.Pid(),
 			Bundle:           s.Bundle,
 			Annotations:      s.Annotations,
 		}
@@ -51,7 +51,15 @@ func send(s *spec.Spec, cfg *container.Config, pending *container.Pending, files
 	if err == nil {
 		err = hooks.Run("createRuntime", s.Hooks.CreateRuntime, state)
 	}
-	return pending.Resume(err)
+	if err = pending.Resume(err); err != nil {
+		// The runtime spec: a failed prestart or createRuntime hook stops
+		// the container and the lifecycle goes on to the poststop hooks.
+		poststop := hooks.State(hookID(s), "stopped", pending.Pid(), s.Bundle, s.Annotations)
+		if perr := hooks.Run("poststop", s.Hooks.Poststop, poststop); perr != nil {
+			slog.Warn(perr.Error())
+		}
+	}
+	return err
 }
 
 // runPoststart runs the poststart hooks of a container whose entry point

@@ -20,6 +20,9 @@ import (
 // maxOutput bounds how much of a failed hook's output an error quotes.
 const maxOutput = 4096
 
+// outputGrace is how long a hook's output is read after it exited.
+const outputGrace = 500 * time.Millisecond
+
 // State is the OCI state document hooks read on stdin.
 func State(id, status string, pid int, bundle string, annotations map[string]string) []byte {
 	data, _ := json.Marshal(specs.State{Version: specs.Version, ID: id, Status: specs.ContainerState(status),
@@ -54,8 +57,14 @@ func runOne(h specs.Hook, state []byte) error {
 	cmd.Stdin = bytes.NewReader(state)
 	var output limitedBuffer
 	cmd.Stdout, cmd.Stderr = &output, &output
+	// A hook that exits but leaves a child holding its output is done:
+	// its output is not waited for past outputGrace.
+	cmd.WaitDelay = outputGrace
 	err := cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
+	if ctx.Err() == context.DeadlineExceeded && (cmd.ProcessState == nil || !cmd.ProcessState.Exited()) {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}
 	if err != nil {

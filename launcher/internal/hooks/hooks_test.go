@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -58,5 +59,16 @@ func TestRunTimesOut(t *testing.T) {
 func TestRunMissingProgram(t *testing.T) {
 	if err := Run("poststart", []specs.Hook{{Path: "/nonexistent/hook"}}, nil); err == nil || !strings.Contains(err.Error(), "poststart hook 0 (/nonexistent/hook)") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// A hook that exits 0 but leaves a child holding its output succeeds at
+// once; it did not time out.
+func TestRunDoesNotWaitForAHooksChildren(t *testing.T) {
+	five := 5
+	start := time.Now()
+	err := Run("prestart", []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "sleep 20 & exit 0"}, Timeout: &five}}, nil)
+	if err != nil {
+		t.Errorf("error %v after %v", err, time.Since(start).Round(time.Millisecond))
 	}
 }
