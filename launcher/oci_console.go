@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -48,7 +46,7 @@ func socketConsole(socketPath string, size *specs.Box) (stdio container.Stdio, d
 	}
 	conn, err := console.Dial(socketPath)
 	if err != nil {
-		return stdio, nil, fmt.Errorf("--console-socket %s: %v", socketPath, unwrapNetError(err))
+		return stdio, nil, fmt.Errorf("--console-socket %s: %v", socketPath, err)
 	}
 	stdio = container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ConsoleSocket: conn}
 	return stdio, func() { conn.Close() }, nil
@@ -72,14 +70,4 @@ func checkConsoleSize(size *specs.Box) error {
 		return fmt.Errorf("process.consoleSize %dx%d: too large for a terminal (at most 65535 each)", size.Height, size.Width)
 	}
 	return nil
-}
-
-// unwrapNetError is the cause of a failed dial, without Go's "dial unix"
-// prefix.
-func unwrapNetError(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
 }

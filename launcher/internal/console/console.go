@@ -8,6 +8,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,15 +22,6 @@ import (
 type PTY struct {
 	Control  *os.File // the launcher's side (/dev/ptmx)
 	Terminal *os.File // the container's side (/dev/pts/N)
-}
-
-// Open allocates a pseudo-terminal from the host's /dev/ptmx.
-func Open() (*PTY, error) {
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: "/dev/ptmx", Err: err}
-	}
-	return fromControl(fd)
 }
 
 // OpenIn allocates a pseudo-terminal from the devpts instance mounted at
@@ -105,21 +97,14 @@ func SetSize(f *os.File, rows, cols uint16) error {
 	return unix.IoctlSetWinsize(int(f.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
 }
 
-// SendControl hands the pty's controlling side to whoever listens on the
-// unix socket at socketPath, as runc answers --console-socket (see Send).
-func SendControl(socketPath string, p *PTY) error {
-	conn, err := Dial(socketPath)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return Send(conn, p.Control)
-}
-
 // Dial connects to an engine's console socket, to Send on later (from the
-// container, where the socket's path may not resolve).
+// container, where the socket's path may not resolve). Its error is the
+// cause alone, without Go's "dial unix PATH:".
 func Dial(socketPath string) (*os.File, error) {
 	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Err != nil {
+		return nil, op.Err
+	}
 	if err != nil {
 		return nil, err
 	}

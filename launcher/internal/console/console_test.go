@@ -12,11 +12,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openPTY allocates a pty from the host's /dev/ptmx.
 func openPTY(t *testing.T) *PTY {
 	t.Helper()
-	p, err := Open()
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	p, err := fromControl(fd)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Control.Close(); p.Terminal.Close() })
 	return p
@@ -47,7 +52,9 @@ func receiveOne(t *testing.T, conn *net.UnixConn) (string, *os.File) {
 	return string(data[:n]), os.NewFile(uintptr(fds[0]), string(data[:n]))
 }
 
-func TestSendControl(t *testing.T) {
+// Dial and Send hand the controlling side over as runc answers
+// --console-socket, in the shape containerd's go-runc reads.
+func TestDialSend(t *testing.T) {
 	p := openPTY(t)
 	socketPath := filepath.Join(t.TempDir(), "console.sock")
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socketPath, Net: "unix"})
@@ -57,7 +64,13 @@ func TestSendControl(t *testing.T) {
 	defer l.Close()
 	// The listener's backlog takes the connection and the message before
 	// anyone accepts, as with an engine that accepts once create returns.
-	if err := SendControl(socketPath, p); err != nil {
+	conn0, err := Dial(socketPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Send(conn0, p.Control)
+	conn0.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	l.SetDeadline(time.Now().Add(5 * time.Second))
@@ -97,11 +110,38 @@ func TestSendControl(t *testing.T) {
 	}
 }
 
-func TestSendControlNoListener(t *testing.T) {
+func TestDialNoListener(t *testing.T) {
+	if _, err := Dial(filepath.Join(t.TempDir(), "missing.sock")); err == nil {
+		t.Fatal("dialling a socket path nobody listens on succeeded")
+	}
+}
+
+// Receive gets what Send sent (the launcher's own -t socket pair), and
+// reports the other end closed without a word as an error.
+func TestSendReceive(t *testing.T) {
 	p := openPTY(t)
-	err := SendControl(filepath.Join(t.TempDir(), "missing.sock"), p)
-	if err == nil {
-		t.Fatal("sending to a socket path nobody listens on succeeded")
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "ours"), os.NewFile(uintptr(fds[1]), "theirs")
+	defer ours.Close()
+	if err := Send(theirs, p.Control); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Receive(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	want, _ := unix.IoctlGetInt(int(p.Control.Fd()), unix.TIOCGPTN)
+	if n, err := unix.IoctlGetInt(int(got.Fd()), unix.TIOCGPTN); err != nil || n != want || got.Name() != "/dev/ptmx" {
+		t.Errorf("received %s, pty %d (%v); want /dev/ptmx of pty %d", got.Name(), n, err, want)
+	}
+	theirs.Close()
+	if c, err := Receive(ours); err == nil {
+		c.Close()
+		t.Error("Receive after the other end closed returned a file")
 	}
 }
 
