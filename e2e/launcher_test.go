@@ -551,3 +551,20 @@ func TestLauncherTerminal(t *testing.T) {
 		t.Errorf("exit %d, want 3", code)
 	}
 }
+
+// TestLauncherDetachedTerminal: run -dit gives the container a terminal
+// of its own too, held by the monitor, so a shell waits for input (as
+// under docker) instead of exiting at once on /dev/null.
+func TestLauncherDetachedTerminal(t *testing.T) {
+	requireRoot(t)
+	root, st := busyboxRootfs(t), t.TempDir()
+	if _, stderr, code := launch(t, st, "run", "-dit", "--name", "dit", root, "sh"); code != 0 {
+		t.Fatalf("run -dit: exit %d %s", code, stderr)
+	}
+	defer launch(t, st, "rm", "-f", "dit")
+	time.Sleep(300 * time.Millisecond) // a shell on /dev/null would be gone by now
+	out, stderr, code := launch(t, st, "exec", "dit", "sh", "-c", "readlink /proc/1/fd/0; test /dev/console -ef /dev/pts/0 && echo console")
+	if code != 0 || out != "/dev/pts/0\nconsole\n" {
+		t.Errorf("exec into run -dit's container: exit %d, %q %s; want its shell on /dev/pts/0, also /dev/console", code, out, stderr)
+	}
+}

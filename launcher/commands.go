@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cgroups"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/cli"
+	"github.com/stdcontainer/stdcontainer/launcher/internal/console"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/engine"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/network"
@@ -51,6 +53,26 @@ func monitor(root string) int {
 	// Our stdio is the container's: /dev/null for `run -d`, an engine's
 	// fifos for the OCI front.
 	stdio := container.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if s.Process != nil && s.Process.Terminal {
+		// run -dt: the terminal is made in the container, as with -t; its
+		// controlling side stays here, read and dropped (there is no
+		// attach), so a shell of `run -dit` waits for input as under
+		// docker instead of exiting at once on /dev/null.
+		ours, theirs, err := socketPair()
+		if err != nil {
+			fmt.Fprintf(ready, "failed %d -t: %v", exitLauncher, err)
+			return exitLauncher
+		}
+		defer ours.Close()
+		defer theirs.Close()
+		stdio.ConsoleSocket = theirs
+		go func() {
+			if control, err := console.Receive(ours); err == nil {
+				io.Copy(io.Discard, control) // until the container's last holder exits
+				control.Close()
+			}
+		}()
+	}
 	code, err := engine.Run(store, &s, stdio, func(id string) {
 		fmt.Fprintf(ready, "started %s", id)
 		ready.Close()
