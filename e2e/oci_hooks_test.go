@@ -160,6 +160,19 @@ func TestOCIHooks(t *testing.T) {
 			ociRun(t, runtime, root, "delete", "--force", "failing") // it was created: runc leaves it stopped too
 		}
 	}
+	// A foreground run without --keep deletes the container when it
+	// exits, poststop hooks included.
+	ran := filepath.Join(t.TempDir(), "poststop-ran")
+	quick := ociBundle(t, runtime, "true")
+	editOCIConfig(t, quick, func(cfg map[string]any) {
+		cfg["hooks"] = map[string]any{"poststop": []any{map[string]any{"path": "/bin/sh", "args": []string{"sh", "-c", "cat > " + ran}}}}
+	})
+	if _, stderr, code := ociRun(t, runtime, root, "run", "--bundle", quick, "quick"); code != 0 {
+		t.Errorf("run: exit %d %s", code, stderr)
+	}
+	if data, err := os.ReadFile(ran); err != nil || !strings.Contains(string(data), `"status":"stopped"`) {
+		t.Errorf("poststop after a foreground run: %q, %v; want the stopped state", data, err)
+	}
 	assertNoState(t, root)
 	assertNoCgroups(t)
 }

@@ -299,24 +299,12 @@ func ociCreate(store *state.Store, args []string, g ociGlobal, wait bool) int {
 		// the container is deleted when it exits (poststop hooks and all)
 		// unless --keep.
 		s.Remove = !*keep
-		var pid int
 		started := func(string) {
-			if c, err := lookupOCI(store, id); err == nil {
-				pid = c.State.Pid
-				if *pidFile != "" {
-					writePidFile(*pidFile, pid)
+			if *pidFile != "" {
+				if c, err := lookupOCI(store, id); err == nil {
+					writePidFile(*pidFile, c.State.Pid)
 				}
 			}
-		}
-		if !*keep && s.Hooks != nil && len(s.Hooks.Poststop) > 0 {
-			defer func() {
-				if pid == 0 {
-					return // it never ran
-				}
-				stopped := &state.Container{Id: s.ID, Name: s.Name, Bundle: s.Bundle, Annotations: s.Annotations}
-				stopped.State.Pid = pid
-				runStateHooks("poststop", s.Hooks.Poststop, stopped, "stopped")
-			}()
 		}
 		if terminal {
 			return foregroundConsole(s.Process.ConsoleSize, func(stdio container.Stdio) (int, error) {

@@ -177,18 +177,16 @@ func Spawn(stdio Stdio, opts SpawnOptions) (*Pending, error) {
 		sys.UseCgroupFD, sys.CgroupFD = true, int(opts.CgroupDir.Fd())
 	}
 	argv := []string{arg0}
-	if len(opts.Join) > 0 {
-		for _, ns := range opts.Join {
-			sys.Cloneflags &^= uintptr(ns.Kind)
-			if ns.Kind == unix.CLONE_NEWPID && sys.Pdeathsig != 0 {
-				// Born in a PID namespace it did not ask clone for, the
-				// child sees no parent (getppid 0), which Go's fork takes
-				// for a dead one and kills it: stage 2 asks for the
-				// signal itself. Were the launcher gone before, stage 2
-				// would find its config socket closed and exit.
-				sys.Pdeathsig = 0
-				argv = append(argv, Stage2Pdeathsig)
-			}
+	for _, ns := range opts.Join {
+		sys.Cloneflags &^= uintptr(ns.Kind)
+		if ns.Kind == unix.CLONE_NEWPID && sys.Pdeathsig != 0 {
+			// Born in a PID namespace it did not ask clone for, the
+			// child sees no parent (getppid 0), which Go's fork takes
+			// for a dead one and kills it: stage 2 asks for the signal
+			// itself. Were the launcher gone before, stage 2 would find
+			// its config socket closed and exit.
+			sys.Pdeathsig = 0
+			argv = append(argv, Stage2Pdeathsig)
 		}
 	}
 	var leave func() error

@@ -143,13 +143,8 @@ func Exec(store *state.Store, ref string, o ExecOptions, stdio container.Stdio) 
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	var files []*os.File
-	if stdio.ConsoleSocket != nil {
-		cfg.Console.Enabled, files = true, []*os.File{stdio.ConsoleSocket}
-		if stdio.ConsoleRows != 0 && stdio.ConsoleCols != 0 {
-			cfg.Console.Rows, cfg.Console.Cols = stdio.ConsoleRows, stdio.ConsoleCols
-		} else if size := o.ConsoleSize; size != nil && size.Height <= 0xffff && size.Width <= 0xffff {
-			cfg.Console.Rows, cfg.Console.Cols = uint16(size.Height), uint16(size.Width)
-		}
+	if cfg.Console = consoleFor(stdio, o.ConsoleSize); cfg.Console.Enabled {
+		files = []*os.File{stdio.ConsoleSocket}
 	}
 	proc, err := pending.Start(cfg, files...)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/stdcontainer/stdcontainer/launcher/internal/container"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/hooks"
 	"github.com/stdcontainer/stdcontainer/launcher/internal/spec"
@@ -16,8 +18,9 @@ import (
 //   - startContainer: by stage 2, confined, just before the entry point's exec;
 //   - poststart: here once the entry point runs, or by `start` for a
 //     container nobody monitors; a failure is only a warning;
-//   - poststop: by `delete` (or once a failed prestart or createRuntime
-//     hook has stopped the container), a failure only a warning.
+//   - poststop: by `delete`, here when Run removes the container it ran
+//     (OCI run without --keep), or once a failed prestart or createRuntime
+//     hook has stopped the container; a failure only a warning.
 
 // hookID is the container's ID in the OCI state hooks read.
 func hookID(s *spec.Spec) string {
@@ -46,7 +49,7 @@ func send(s *spec.Spec, cfg *container.Config, pending *container.Pending, files
 	if err := pending.PausedForHooks(); err != nil {
 		return err
 	}
-	state := hooks.State(hookID(s), "creating", pending.Pid(), s.Bundle, s.Annotations)
+	state := hookState(s, "creating", pending.Pid())
 	err := hooks.Run("prestart", s.Hooks.Prestart, state)
 	if err == nil {
 		err = hooks.Run("createRuntime", s.Hooks.CreateRuntime, state)
@@ -54,19 +57,20 @@ func send(s *spec.Spec, cfg *container.Config, pending *container.Pending, files
 	if err = pending.Resume(err); err != nil {
 		// The runtime spec: a failed prestart or createRuntime hook stops
 		// the container and the lifecycle goes on to the poststop hooks.
-		poststop := hooks.State(hookID(s), "stopped", pending.Pid(), s.Bundle, s.Annotations)
-		if perr := hooks.Run("poststop", s.Hooks.Poststop, poststop); perr != nil {
-			slog.Warn(perr.Error())
-		}
+		runWarning("poststop", s.Hooks.Poststop, hookState(s, "stopped", pending.Pid()))
 	}
 	return err
 }
 
-// runPoststart runs the poststart hooks of a container whose entry point
-// runs as pid.
-func runPoststart(s *spec.Spec, pid int) {
-	state := hooks.State(hookID(s), "running", pid, s.Bundle, s.Annotations)
-	if err := hooks.Run("poststart", s.Hooks.Poststart, state); err != nil {
+// hookState is the OCI state of s in status, its process pid.
+func hookState(s *spec.Spec, status string, pid int) []byte {
+	return hooks.State(hookID(s), status, pid, s.Bundle, s.Annotations)
+}
+
+// runWarning runs hooks whose failure changes nothing (poststart,
+// poststop): it is a warning, as the runtime spec asks.
+func runWarning(kind string, list []specs.Hook, state []byte) {
+	if err := hooks.Run(kind, list, state); err != nil {
 		slog.Warn(err.Error())
 	}
 }

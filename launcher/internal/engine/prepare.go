@@ -56,9 +56,6 @@ func config(s *spec.Spec, uuid string) (*container.Config, error) {
 		HostNetwork: s.Network == "host",
 	}
 	cfg.NetworkJoined = joins(s, specs.NetworkNamespace)
-	if size := p.ConsoleSize; size != nil && size.Height <= 0xffff && size.Width <= 0xffff {
-		cfg.Console.Rows, cfg.Console.Cols = uint16(size.Height), uint16(size.Width)
-	}
 	if cfg.Cwd == "" {
 		cfg.Cwd = "/"
 	}
@@ -130,6 +127,21 @@ func ourInit() (string, error) {
 		return "", userErrorf("--init: our init is not next to the launcher (%s): %v", bin, errors.Unwrap(err))
 	}
 	return bin, nil
+}
+
+// consoleFor is the terminal a process gets when stdio comes with a
+// console socket (none without): sized as the user's terminal (stdio's
+// size), else as the process asks (size: OCI process.consoleSize), else
+// by the kernel's default.
+func consoleFor(stdio container.Stdio, size *specs.Box) container.ConsoleSocket {
+	c := container.ConsoleSocket{Enabled: stdio.ConsoleSocket != nil}
+	switch {
+	case stdio.ConsoleRows != 0 && stdio.ConsoleCols != 0:
+		c.Rows, c.Cols = stdio.ConsoleRows, stdio.ConsoleCols
+	case size != nil && size.Height <= 0xffff && size.Width <= 0xffff:
+		c.Rows, c.Cols = uint16(size.Height), uint16(size.Width)
+	}
+	return c
 }
 
 // containerEnv adds what every container gets (systemd's Container

@@ -202,11 +202,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 			slog.Warn(err.Error() + "; files of ids outside the mapping appear as nobody's")
 		}
 	}
-	if stdio.ConsoleSocket != nil {
-		cfg.Console.Enabled = true
-		if stdio.ConsoleRows != 0 && stdio.ConsoleCols != 0 {
-			cfg.Console.Rows, cfg.Console.Cols = stdio.ConsoleRows, stdio.ConsoleCols
-		}
+	if cfg.Console = consoleFor(stdio, s.Process.ConsoleSize); cfg.Console.Enabled {
 		withConfig = append(withConfig, stdio.ConsoleSocket)
 	}
 	var proc *container.Process
@@ -262,7 +258,7 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 	}
 	if s.Hooks != nil && len(s.Hooks.Poststart) > 0 {
 		<-running
-		runPoststart(s, proc.Pid)
+		runWarning("poststart", s.Hooks.Poststart, hookState(s, "running", proc.Pid))
 	}
 
 	code := waitForwarding(proc, sigs, stdio.Resize)
@@ -291,6 +287,10 @@ func Run(store *state.Store, s *spec.Spec, stdio container.Stdio, started func(i
 		})
 	}
 	<-destroyed
+	if s.Remove && s.Hooks != nil {
+		// Deleted with its resources: the OCI lifecycle's last step.
+		runWarning("poststop", s.Hooks.Poststop, hookState(s, "stopped", proc.Pid))
+	}
 	return code, nil
 }
 
